@@ -1,0 +1,92 @@
+// Stage 1 of the pipeline for one shard: spans (keyed by trace id, so a whole trace lands here)
+// and log records become partial aggregates — RED per span-metrics series, service-graph edges,
+// log counts — per event-time window, handed to stage 2 at each Flush().
+//
+// Event time: the shard's watermark is the highest median end time of the span batches it has
+// consumed (a median, so a few spans with wrong clocks cannot drag it). A span that ends more than
+// `allowed_lateness_ns` before the watermark is late: it still counts in cumulative totals but in
+// no window, and is counted in augur_derive_late_spans_total.
+//
+// Owned by one shard thread; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/self_metrics.h"
+#include "core/time.h"
+#include "derive/interner.h"
+#include "derive/log_counter.h"
+#include "derive/service_graph.h"
+#include "derive/span_metrics.h"
+#include "model/log_record.h"
+#include "model/partials.h"
+#include "model/span.h"
+
+namespace augur::derive {
+
+inline constexpr core::TimeNs kNoWatermark = INT64_MIN;
+
+struct DeriveConfig {
+  core::TimeNs window_ns = 10 * core::kNsPerSecond;
+  core::TimeNs allowed_lateness_ns = 30 * core::kNsPerSecond;
+  std::vector<double> latency_bounds_ms = model::kDefaultLatencyBoundsMs;
+  ServiceGraphConfig graph;
+  size_t max_services = 100'000;      // distinct service and peer names per shard
+  size_t max_span_names = 1'000'000;  // distinct span names per flush interval per shard
+
+  absl::Status Validate() const;
+};
+
+class DeriveShard {
+ public:
+  // `clock` stamps log records that carry no time at all.
+  DeriveShard(const DeriveConfig& config, int stage2_shards, core::SelfMetrics* metrics,
+              const core::Clock* clock = &core::Clock::Real());
+
+  void ConsumeSpans(const model::SpanBatch& batch, std::span<const uint32_t> indices);
+  void ConsumeLogs(const model::LogBatch& batch, std::span<const uint32_t> indices);
+
+  // Moves what was aggregated since the last flush into one PartialBatch per stage-2 shard (empty
+  // ones included: they carry the watermark). Waiting graph spans older than the ttl expire first;
+  // `expire_all` expires every one (shutdown or idle).
+  std::vector<model::PartialBatch> Flush(bool expire_all);
+
+  // The shard's event time, kNoWatermark before any span.
+  core::TimeNs watermark() const { return watermark_; }
+  // The latest span end time seen, ignoring spans that end more than the allowed lateness after
+  // their batch's median (clock outliers); kNoWatermark before any span. "Now" for recent views.
+  core::TimeNs latest_event_time() const { return latest_; }
+  // Lets an idle shard move its watermark up to the pipeline's (nothing older is pending here).
+  void AdvanceWatermark(core::TimeNs t) { watermark_ = std::max(watermark_, t); }
+  // True when event time entered a new window since the last flush: flushing then keeps partials
+  // from lagging when telemetry is replayed faster than real time.
+  bool WindowAdvanced() const;
+  size_t pending_pairs() const { return graph_.pending(); }
+
+ private:
+  core::TimeNs WindowOf(core::TimeNs t) const;
+  uint32_t ServiceId(std::string_view name) { return services_.Intern(name); }
+
+  DeriveConfig config_;
+  int stage2_shards_;
+  const core::Clock* clock_;
+  core::TimeNs watermark_ = kNoWatermark;
+  core::TimeNs latest_ = kNoWatermark;
+  core::TimeNs flushed_window_ = kNoWatermark;
+  Interner services_;
+  SpanMetricsAggregator span_metrics_;
+  ServiceGraphBuilder graph_;
+  LogCounter logs_;
+  std::vector<core::TimeNs> scratch_times_;
+  std::vector<uint32_t> scratch_service_ids_;
+
+  core::Counter* spans_total_;
+  core::Counter* late_spans_total_;
+  core::Counter* logs_total_;
+  core::Counter* late_logs_total_;
+};
+
+}  // namespace augur::derive

@@ -1,0 +1,234 @@
+#include "detect/series_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace augur::detect {
+namespace {
+
+using model::SpanKind;
+using model::StatusCode;
+
+constexpr core::TimeNs kS = core::kNsPerSecond;
+constexpr core::TimeNs kT0 = 1'700'000'400 * kS;
+
+model::RedPartial Red(std::string service, std::string name, SpanKind kind, StatusCode status,
+                      core::TimeNs window, uint64_t count, size_t bucket) {
+  model::RedPartial p;
+  p.service = std::move(service);
+  p.span_name = std::move(name);
+  p.kind = kind;
+  p.status = status;
+  p.window_start = window;
+  p.count = count;
+  p.sum_ms = static_cast<double>(count) * 5;
+  p.buckets[bucket] = count;
+  return p;
+}
+
+TEST(SeriesTableTest, MergesPartialsFromSeveralShardsIntoOneSeries) {
+  core::SelfMetrics metrics;
+  SeriesTableConfig config;
+  config.stage1_shards = 2;
+  SeriesTable table(config, &metrics);
+  model::PartialBatch a, b;
+  a.source_shard = 0;
+  a.watermark = kT0 + 50 * kS;
+  a.red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kUnset, kT0, 3, 2));
+  b.source_shard = 1;
+  b.watermark = kT0 + 40 * kS;
+  b.red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kUnset, kT0, 4, 2));
+  b.red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kError, kT0, 1, 5));
+  table.ConsumePartials(a);
+  EXPECT_EQ(table.watermark(), INT64_MIN);  // shard 1 has not reported yet
+  table.ConsumePartials(b);
+  EXPECT_EQ(table.watermark(), kT0 + 40 * kS);
+  EXPECT_EQ(table.span_metric_series(), 2u);
+
+  core::Exposition e;
+  table.WriteExposition(&e);
+  std::string text = e.Render(core::ExpositionFormat::kPrometheusText);
+  EXPECT_NE(
+      text.find("traces_span_metrics_calls_total{service_name=\"cart\",span_name=\"GET "
+                "/cart\",span_kind=\"SPAN_KIND_SERVER\",status_code=\"STATUS_CODE_UNSET\"} 7"),
+      std::string::npos)
+      << text;
+  EXPECT_NE(text.find("traces_span_metrics_duration_milliseconds_bucket{service_name=\"cart\","
+                      "span_name=\"GET /cart\",span_kind=\"SPAN_KIND_SERVER\",status_code="
+                      "\"STATUS_CODE_UNSET\",le=\"6\"} 7"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE traces_span_metrics_duration_milliseconds histogram"),
+            std::string::npos);
+
+  std::vector<ServiceSummary> services;
+  table.CollectServices(kT0 + 30 * kS, &services);
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0].name, "cart");
+  EXPECT_EQ(services[0].requests_total, 8u);
+  EXPECT_EQ(services[0].errors_total, 1u);
+  EXPECT_EQ(services[0].last_1m.count, 8u);
+  EXPECT_NEAR(services[0].last_1m.rate_per_s, 8.0 / 60, 1e-12);
+  EXPECT_NEAR(services[0].last_1m.error_ratio, 1.0 / 8, 1e-12);
+  // 7 of 8 in (4, 6] ms, 1 in (10, 50]: the median interpolates inside (4, 6].
+  EXPECT_GT(services[0].last_1m.p50_ms, 4);
+  EXPECT_LE(services[0].last_1m.p50_ms, 6);
+  EXPECT_GT(services[0].last_1m.p99_ms, 10);
+  EXPECT_LE(services[0].last_1m.p99_ms, 50);
+
+  std::vector<OperationSummary> ops;
+  EXPECT_TRUE(table.CollectOperations("cart", kT0 + 30 * kS, &ops));
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(ops[0].calls_total, 8u);
+  EXPECT_EQ(ops[0].errors_total, 1u);
+  EXPECT_FALSE(table.CollectOperations("nope", kT0, &ops));
+}
+
+TEST(SeriesTableTest, EdgesAreKeptByServerAndExposedWithConnectorNames) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::PartialBatch b;
+  model::EdgePartial e;
+  e.client = "frontend";
+  e.server = "cart";
+  e.window_start = kT0;
+  e.count = 5;
+  e.failed = 1;
+  e.client_count = 5;
+  e.client_sum_s = 0.1;
+  e.client_buckets[5] = 5;
+  e.server_count = 5;
+  e.server_sum_s = 0.05;
+  e.server_buckets[4] = 5;
+  b.edges.push_back(e);
+  table.ConsumePartials(b);
+  std::vector<EdgeSummary> edges;
+  table.CollectEdges(kT0 + 5 * kS, &edges);
+  ASSERT_EQ(edges.size(), 1u);
+  EXPECT_EQ(edges[0].client, "frontend");
+  EXPECT_EQ(edges[0].server, "cart");
+  EXPECT_EQ(edges[0].requests_total, 5u);
+  EXPECT_EQ(edges[0].failed_total, 1u);
+  EXPECT_EQ(edges[0].last_1m.count, 5u);
+  EXPECT_GT(edges[0].last_1m.p50_ms, 10);  // client buckets (0.01, 0.05] s
+  EXPECT_LE(edges[0].last_1m.p50_ms, 50);
+  core::Exposition x;
+  table.WriteExposition(&x);
+  std::string text = x.Render(core::ExpositionFormat::kPrometheusText);
+  EXPECT_NE(text.find("traces_service_graph_request_total{client=\"frontend\",server=\"cart\","
+                      "connection_type=\"\"} 5"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("traces_service_graph_request_failed_total{client=\"frontend\","
+                      "server=\"cart\",connection_type=\"\"} 1"),
+            std::string::npos);
+  EXPECT_NE(text.find("traces_service_graph_request_server_seconds_count{client=\"frontend\","
+                      "server=\"cart\",connection_type=\"\"} 5"),
+            std::string::npos);
+  // A service known only as an edge's server is not listed among instrumented services.
+  std::vector<ServiceSummary> services;
+  table.CollectServices(kT0, &services);
+  EXPECT_TRUE(services.empty());
+}
+
+TEST(SeriesTableTest, FoldsSeriesBeyondTheLimitIntoOverflow) {
+  core::SelfMetrics metrics;
+  SeriesTableConfig config;
+  config.max_series_per_service = 3;
+  SeriesTable table(config, &metrics);
+  model::PartialBatch b;
+  for (int i = 0; i < 10; ++i) {
+    b.red.push_back(Red("svc", "GET /user/" + std::to_string(i), SpanKind::kServer,
+                        StatusCode::kUnset, kT0, 1, 0));
+  }
+  table.ConsumePartials(b);
+  EXPECT_EQ(table.span_metric_series(), 4u);  // 3 + the overflow series
+  EXPECT_EQ(metrics.Value("augur_series_overflow"), 7);
+  std::vector<OperationSummary> ops;
+  table.CollectOperations("svc", kT0, &ops);
+  uint64_t total = 0;
+  for (const auto& op : ops) {
+    total += op.calls_total;
+    if (op.span_name == "overflow_operation") EXPECT_EQ(op.calls_total, 7u);
+  }
+  EXPECT_EQ(total, 10u);  // nothing lost
+}
+
+TEST(SeriesTableTest, IdleSeriesExpireByEventTime) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::PartialBatch b;
+  b.red.push_back(Red("old", "op", SpanKind::kServer, StatusCode::kUnset, kT0, 1, 0));
+  b.red.push_back(
+      Red("new", "op", SpanKind::kServer, StatusCode::kUnset, kT0 + 10 * 60 * kS, 1, 0));
+  table.ConsumePartials(b);
+  table.ExpireIdle(kT0 + 4 * 60 * kS);
+  EXPECT_EQ(table.span_metric_series(), 2u);
+  table.ExpireIdle(kT0 + 11 * 60 * kS);
+  EXPECT_EQ(table.span_metric_series(), 1u);
+  std::vector<ServiceSummary> services;
+  table.CollectServices(kT0 + 11 * 60 * kS, &services);
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0].name, "new");
+  EXPECT_EQ(metrics.Value("augur_series_expired"), 1);
+}
+
+TEST(SeriesTableTest, LateDataCountsInTotalsButInNoWindow) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::PartialBatch b;
+  b.red.push_back(
+      Red("svc", "op", SpanKind::kServer, StatusCode::kUnset, model::kLateWindow, 4, 0));
+  table.ConsumePartials(b);
+  std::vector<ServiceSummary> services;
+  table.CollectServices(kT0, &services);
+  ASSERT_EQ(services.size(), 1u);
+  EXPECT_EQ(services[0].requests_total, 4u);
+  EXPECT_EQ(services[0].last_5m.count, 0u);
+}
+
+TEST(SeriesTableTest, IngestedMetricsAreExposedWithPrometheusNames) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::MetricBatch batch;
+  model::Resource res;
+  res.service_name = "cart";
+  res.service_instance_id = "cart-1";
+  batch.resources.push_back(res);
+  model::Metric gauge;
+  gauge.name = "process.memory.usage";
+  gauge.unit = "By";
+  gauge.type = model::MetricType::kGauge;
+  model::Metric counter;
+  counter.name = "app.requests";
+  counter.type = model::MetricType::kSum;
+  counter.is_monotonic = true;
+  counter.temporality = model::Temporality::kDelta;
+  batch.metrics = {gauge, counter};
+  model::MetricPoint g;
+  g.metric_index = 0;
+  g.time_ns = kT0;
+  g.value = 1024;
+  model::MetricPoint c1;
+  c1.metric_index = 1;
+  c1.time_ns = kT0;
+  c1.value = 3;
+  model::MetricPoint c2 = c1;
+  c2.time_ns = kT0 + kS;
+  c2.value = 4;
+  batch.points = {g, c1, c2};
+  table.ConsumeMetrics(batch, std::vector<uint32_t>{0, 1, 2});
+  core::Exposition x;
+  table.WriteExposition(&x);
+  std::string text = x.Render(core::ExpositionFormat::kPrometheusText);
+  EXPECT_NE(text.find("process_memory_usage_bytes{instance=\"cart-1\",job=\"cart\"} 1024"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("app_requests_total{instance=\"cart-1\",job=\"cart\"} 7"), std::string::npos)
+      << text;
+  EXPECT_EQ(metrics.Value("augur_series_metric_points"), 3);
+}
+
+}  // namespace
+}  // namespace augur::detect
