@@ -1,0 +1,80 @@
+// The embedded pipeline: the local bus, the derive shards (stage 1) and the series shards
+// (stage 2), each shard a thread that alone owns its state.
+//
+// Threads: Start() and Drain() from the controlling thread; the Backend methods and bus() from any
+// thread. Drain() stops accepting, processes everything queued, flushes stage 1 into stage 2, and
+// joins the threads: after it returns, every acknowledged item is reflected in the series.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "api/backend.h"
+#include "bus/local_bus.h"
+#include "core/self_metrics.h"
+#include "derive/derive_shard.h"
+#include "detect/series_table.h"
+
+namespace augur::app {
+
+struct PipelineConfig {
+  int shards = 0;                                       // per stage; 0 = one per CPU core
+  size_t queue_units = 1 << 18;                         // per shard queue
+  core::TimeNs flush_interval_ns = core::kNsPerSecond;  // wall time between stage-1 flushes
+  // Wall time without data after which a derive shard expires every span waiting for pairing.
+  core::TimeNs idle_expiry_ns = 10 * core::kNsPerSecond;
+  derive::DeriveConfig derive;
+  detect::SeriesTableConfig series;
+
+  absl::Status Validate() const;
+  int ResolvedShards() const;
+};
+
+class Pipeline final : public api::Backend {
+ public:
+  Pipeline(PipelineConfig config, core::SelfMetrics* metrics);
+  ~Pipeline() override;  // Drain()s if still running.
+
+  absl::Status Start();
+  void Drain();
+
+  bus::Bus* bus() { return bus_.get(); }
+
+  core::TimeNs Now() override;
+  std::vector<detect::ServiceSummary> Services(core::TimeNs now) override;
+  std::optional<std::vector<detect::OperationSummary>> Operations(std::string_view service,
+                                                                  core::TimeNs now) override;
+  std::vector<detect::EdgeSummary> Edges(core::TimeNs now) override;
+  void WriteMetrics(core::Exposition* out) override;
+  bool Ready() override { return running_.load() && !draining_.load(); }
+
+  // Runs `fn` on every series shard's thread and waits for all. For queries and tests.
+  void ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn);
+
+ private:
+  void RunDeriveShard(int index);
+  void RunSeriesShard(int index);
+  void FlushDerive(int index, derive::DeriveShard& shard, bool expire_all);
+
+  PipelineConfig config_;
+  core::SelfMetrics* metrics_;
+  std::unique_ptr<bus::LocalBus> bus_;
+  std::vector<std::unique_ptr<derive::DeriveShard>> derive_;
+  std::vector<std::unique_ptr<detect::SeriesTable>> series_;
+  std::vector<std::thread> derive_threads_;
+  std::vector<std::thread> series_threads_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> draining_{false};
+  // Highest derive-shard watermark (idle shards adopt it) and highest latest event time (Now()).
+  std::atomic<core::TimeNs> max_watermark_{derive::kNoWatermark};
+  std::atomic<core::TimeNs> max_latest_{derive::kNoWatermark};
+  // Per series shard, refreshed by its thread each second: span-metric series and bytes held.
+  std::unique_ptr<std::atomic<size_t>[]> series_count_;
+  std::unique_ptr<std::atomic<size_t>[]> series_bytes_;
+  std::vector<std::unique_ptr<core::SelfMetrics::CallbackHandle>> gauges_;
+};
+
+}  // namespace augur::app
