@@ -1,0 +1,164 @@
+#include "sim/otlp_request_builder.h"
+
+#include <span>
+
+namespace augur::sim {
+
+namespace {
+
+using google::protobuf::Arena;
+using google::protobuf::RepeatedPtrField;
+using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using opentelemetry::proto::common::v1::KeyValue;
+namespace trace_pb = opentelemetry::proto::trace::v1;
+namespace logs_pb = opentelemetry::proto::logs::v1;
+
+// W3C trace flags: sampled.
+constexpr uint32_t kSampled = 0x01;
+// OTLP span flags bits 8 and 9: whether the parent is known to be local or remote.
+constexpr uint32_t kHasIsRemote = 0x100;
+constexpr uint32_t kIsRemote = 0x200;
+
+void CopyAttributes(std::span<const SimAttribute> attributes, RepeatedPtrField<KeyValue>* out) {
+  out->Reserve(static_cast<int>(attributes.size()));
+  for (const SimAttribute& a : attributes) {
+    KeyValue* kv = out->Add();
+    kv->set_key(a.key.data(), a.key.size());
+    auto* value = kv->mutable_value();
+    switch (a.type) {
+      case SimAttribute::Type::kString:
+        value->set_string_value(a.string_value.data(), a.string_value.size());
+        break;
+      case SimAttribute::Type::kInt:
+        value->set_int_value(a.int_value);
+        break;
+      case SimAttribute::Type::kDouble:
+        value->set_double_value(a.double_value);
+        break;
+      case SimAttribute::Type::kBool:
+        value->set_bool_value(a.int_value != 0);
+        break;
+    }
+  }
+}
+
+std::span<const SimAttribute> AttributesOf(const TelemetryBuffer& buffer, uint32_t begin,
+                                           uint32_t count) {
+  return std::span<const SimAttribute>(buffer.attributes).subspan(begin, count);
+}
+
+}  // namespace
+
+std::unique_ptr<Arena> NewRequestArena() {
+  google::protobuf::ArenaOptions options;
+  options.start_block_size = 64 << 10;
+  options.max_block_size = 1 << 20;
+  return std::make_unique<Arena>(options);
+}
+
+TraceRequestBuilder::TraceRequestBuilder(const OtlpResources* resources)
+    : resources_(resources), by_instance_(resources->size(), nullptr) {
+  Reset();
+}
+
+void TraceRequestBuilder::Reset() {
+  for (uint32_t i : touched_) by_instance_[i] = nullptr;
+  touched_.clear();
+  payload_ = ExportPayload{};
+  payload_.signal = Signal::kTraces;
+  payload_.arena = NewRequestArena();
+  request_ = Arena::CreateMessage<ExportTraceServiceRequest>(payload_.arena.get());
+  payload_.message = request_;
+}
+
+void TraceRequestBuilder::Add(const TelemetryBuffer& buffer, const SimSpan& span) {
+  trace_pb::ScopeSpans*& scope_spans = by_instance_[span.instance];
+  if (scope_spans == nullptr) {
+    trace_pb::ResourceSpans* rs = request_->add_resource_spans();
+    *rs->mutable_resource() = resources_->resource(span.instance);
+    scope_spans = rs->add_scope_spans();
+    *scope_spans->mutable_scope() = resources_->scope(span.instance);
+    touched_.push_back(span.instance);
+  }
+  trace_pb::Span* s = scope_spans->add_spans();
+  s->set_trace_id(reinterpret_cast<const char*>(span.trace_id.data()), span.trace_id.size());
+  s->set_span_id(reinterpret_cast<const char*>(span.span_id.data()), span.span_id.size());
+  const bool root = model::IsZeroId(span.parent_span_id);
+  if (!root) {
+    s->set_parent_span_id(reinterpret_cast<const char*>(span.parent_span_id.data()),
+                          span.parent_span_id.size());
+  }
+  // A SERVER or CONSUMER span's parent lives in another process.
+  const bool remote_parent =
+      !root && (span.kind == SimSpanKind::kServer || span.kind == SimSpanKind::kConsumer);
+  s->set_flags(kSampled | kHasIsRemote | (remote_parent ? kIsRemote : 0));
+  s->set_name(span.name.data(), span.name.size());
+  s->set_kind(static_cast<trace_pb::Span::SpanKind>(span.kind));
+  s->set_start_time_unix_nano(static_cast<uint64_t>(span.start_ns));
+  s->set_end_time_unix_nano(static_cast<uint64_t>(span.end_ns));
+  CopyAttributes(AttributesOf(buffer, span.attributes_begin, span.attributes_count),
+                 s->mutable_attributes());
+  if (span.error) {
+    auto* status = s->mutable_status();
+    status->set_code(trace_pb::Status::STATUS_CODE_ERROR);
+    status->set_message(span.status_message.data(), span.status_message.size());
+  }
+  ++payload_.items;
+  if (root) ++payload_.roots;
+}
+
+ExportPayload TraceRequestBuilder::Take() {
+  ExportPayload out = std::move(payload_);
+  Reset();
+  return out;
+}
+
+LogRequestBuilder::LogRequestBuilder(const OtlpResources* resources)
+    : resources_(resources), by_instance_(resources->size(), nullptr) {
+  Reset();
+}
+
+void LogRequestBuilder::Reset() {
+  for (uint32_t i : touched_) by_instance_[i] = nullptr;
+  touched_.clear();
+  payload_ = ExportPayload{};
+  payload_.signal = Signal::kLogs;
+  payload_.arena = NewRequestArena();
+  request_ = Arena::CreateMessage<ExportLogsServiceRequest>(payload_.arena.get());
+  payload_.message = request_;
+}
+
+void LogRequestBuilder::Add(const TelemetryBuffer& buffer, const SimLogRecord& record) {
+  logs_pb::ScopeLogs*& scope_logs = by_instance_[record.instance];
+  if (scope_logs == nullptr) {
+    logs_pb::ResourceLogs* rl = request_->add_resource_logs();
+    *rl->mutable_resource() = resources_->resource(record.instance);
+    scope_logs = rl->add_scope_logs();
+    *scope_logs->mutable_scope() = resources_->scope(record.instance);
+    touched_.push_back(record.instance);
+  }
+  logs_pb::LogRecord* r = scope_logs->add_log_records();
+  r->set_time_unix_nano(static_cast<uint64_t>(record.time_ns));
+  // A Collector's filelog or SDK exporter sees the record a little after it was written.
+  r->set_observed_time_unix_nano(static_cast<uint64_t>(record.time_ns) + 250'000);
+  r->set_severity_number(static_cast<logs_pb::SeverityNumber>(record.severity_number));
+  r->set_severity_text(record.severity_text.data(), record.severity_text.size());
+  r->mutable_body()->set_string_value(record.body.data(), record.body.size());
+  if (record.in_span) {
+    r->set_trace_id(reinterpret_cast<const char*>(record.trace_id.data()), record.trace_id.size());
+    r->set_span_id(reinterpret_cast<const char*>(record.span_id.data()), record.span_id.size());
+    r->set_flags(kSampled);
+  }
+  CopyAttributes(AttributesOf(buffer, record.attributes_begin, record.attributes_count),
+                 r->mutable_attributes());
+  ++payload_.items;
+}
+
+ExportPayload LogRequestBuilder::Take() {
+  ExportPayload out = std::move(payload_);
+  Reset();
+  return out;
+}
+
+}  // namespace augur::sim

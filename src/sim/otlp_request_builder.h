@@ -1,0 +1,63 @@
+// Turns generated spans and log records into OTLP Export requests: records are grouped by their
+// instance into one ResourceSpans / ResourceLogs (with the instance's Resource and scope) per
+// request, as a Collector's batch processor would send them.
+//
+// Not thread-safe: one builder per thread. The OtlpResources must outlive it; the buffers passed to
+// Add need to live only for the call (everything is copied into the request's arena).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "sim/export_payload.h"
+#include "sim/otlp_resources.h"
+#include "sim/telemetry_buffer.h"
+
+namespace augur::sim {
+
+// A fresh arena sized for a request of a few hundred records.
+std::unique_ptr<google::protobuf::Arena> NewRequestArena();
+
+class TraceRequestBuilder {
+ public:
+  explicit TraceRequestBuilder(const OtlpResources* resources);
+
+  void Add(const TelemetryBuffer& buffer, const SimSpan& span);
+  uint64_t size() const { return payload_.items; }
+  bool empty() const { return payload_.items == 0; }
+  // The request built so far (an ExportTraceServiceRequest); the builder starts a new one.
+  ExportPayload Take();
+
+ private:
+  void Reset();
+
+  const OtlpResources* resources_;
+  ExportPayload payload_;
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request_ = nullptr;
+  std::vector<opentelemetry::proto::trace::v1::ScopeSpans*> by_instance_;
+  std::vector<uint32_t> touched_;  // instances with an entry in by_instance_
+};
+
+class LogRequestBuilder {
+ public:
+  explicit LogRequestBuilder(const OtlpResources* resources);
+
+  void Add(const TelemetryBuffer& buffer, const SimLogRecord& record);
+  uint64_t size() const { return payload_.items; }
+  bool empty() const { return payload_.items == 0; }
+  // The request built so far (an ExportLogsServiceRequest); the builder starts a new one.
+  ExportPayload Take();
+
+ private:
+  void Reset();
+
+  const OtlpResources* resources_;
+  ExportPayload payload_;
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest* request_ = nullptr;
+  std::vector<opentelemetry::proto::logs::v1::ScopeLogs*> by_instance_;
+  std::vector<uint32_t> touched_;
+};
+
+}  // namespace augur::sim

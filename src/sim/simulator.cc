@@ -1,0 +1,314 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <fmt/printf.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "core/status_util.h"
+#include "sim/export_dispatcher.h"
+#include "sim/fault.h"
+#include "sim/fleet.h"
+#include "sim/log_generator.h"
+#include "sim/otlp_request_builder.h"
+#include "sim/otlp_resources.h"
+#include "sim/otlp_sender.h"
+#include "sim/runtime_metrics.h"
+#include "sim/telemetry_buffer.h"
+#include "sim/text.h"
+#include "sim/trace_generator.h"
+#include "sim/traffic.h"
+
+namespace augur::sim {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Simulated time advances at most this much per loop turn, so generation, batching and sending
+// interleave even when the speedup is huge.
+constexpr core::TimeNs kMaxStepNs = core::kNsPerSecond;
+// Partial batches go out at least this often (wall time), like a Collector's batch timeout.
+constexpr auto kFlushInterval = std::chrono::milliseconds(200);
+// Traces waiting for their last span to end; more than this are released early.
+constexpr size_t kMaxPendingTraces = 200'000;
+
+absl::Status Validate(const SimulatorOptions& o) {
+  auto invalid = [](std::string_view key, std::string_view why) {
+    return absl::InvalidArgumentError(Cat(key, ": ", why));
+  };
+  if (o.endpoint.empty()) return invalid("endpoint", "must not be empty");
+  if (o.services < kMinServices || o.services > kMaxServices) {
+    return invalid("services", fmt::sprintf("%d is out of range [%d, %d]", o.services, kMinServices,
+                                            kMaxServices));
+  }
+  if (!(o.rate > 0) || o.rate > 1e6) {
+    return invalid("rate", fmt::sprintf("%g must be in (0, 1e6] requests/s", o.rate));
+  }
+  if (!(o.speedup > 0)) return invalid("speedup", fmt::sprintf("%g must be > 0", o.speedup));
+  if (!(o.duration_s >= 0)) {
+    return invalid("duration_s", fmt::sprintf("%g must be >= 0", o.duration_s));
+  }
+  if (o.start_time_ns < 0) return invalid("start_time_ns", "must be >= 0");
+  if (o.batch_spans < 1 || o.batch_spans > 100'000) {
+    return invalid("batch_spans", fmt::sprintf("%d is out of range [1, 100000]", o.batch_spans));
+  }
+  if (o.send_metrics && !(o.metrics_interval_s >= 0.1)) {
+    return invalid("metrics_interval_s", fmt::sprintf("%g must be >= 0.1", o.metrics_interval_s));
+  }
+  if (o.max_in_flight < 1 || o.max_in_flight > 256) {
+    return invalid("max_in_flight", fmt::sprintf("%d is out of range [1, 256]", o.max_in_flight));
+  }
+  return absl::OkStatus();
+}
+
+// Generated traces held until their last span has ended in simulated time, as an SDK exports a
+// span only when it ends: a min-heap on release time, over pooled buffers.
+class PendingTraces {
+ public:
+  std::unique_ptr<TelemetryBuffer> Acquire() {
+    if (pool_.empty()) return std::make_unique<TelemetryBuffer>();
+    std::unique_ptr<TelemetryBuffer> b = std::move(pool_.back());
+    pool_.pop_back();
+    return b;
+  }
+  void Recycle(std::unique_ptr<TelemetryBuffer> b) {
+    b->Clear();
+    if (pool_.size() < 4096 && b->MemoryBytes() < (1 << 20)) pool_.push_back(std::move(b));
+  }
+
+  void Push(core::TimeNs release_ns, std::unique_ptr<TelemetryBuffer> buffer) {
+    heap_.push_back({release_ns, sequence_++, std::move(buffer)});
+    std::push_heap(heap_.begin(), heap_.end(), Later);
+  }
+  bool empty() const { return heap_.empty(); }
+  size_t size() const { return heap_.size(); }
+  core::TimeNs next_release_ns() const { return heap_.front().release_ns; }
+  std::unique_ptr<TelemetryBuffer> Pop() {
+    std::pop_heap(heap_.begin(), heap_.end(), Later);
+    std::unique_ptr<TelemetryBuffer> b = std::move(heap_.back().buffer);
+    heap_.pop_back();
+    return b;
+  }
+
+ private:
+  struct Entry {
+    core::TimeNs release_ns;
+    uint64_t sequence;  // ties release in generation order
+    std::unique_ptr<TelemetryBuffer> buffer;
+  };
+  static bool Later(const Entry& a, const Entry& b) {
+    return a.release_ns != b.release_ns ? a.release_ns > b.release_ns : a.sequence > b.sequence;
+  }
+
+  std::vector<Entry> heap_;
+  std::vector<std::unique_ptr<TelemetryBuffer>> pool_;
+  uint64_t sequence_ = 0;
+};
+
+}  // namespace
+
+struct Simulator::Impl {
+  explicit Impl(SimulatorOptions o) : options(std::move(o)) {}
+
+  absl::Status Run();
+
+  const SimulatorOptions options;
+  std::atomic<bool> stop{false};
+  // The running dispatcher, so that Stop() can cut its retries short when the receiver is away.
+  absl::Mutex mu;
+  ExportDispatcher* active_dispatcher ABSL_GUARDED_BY(mu) = nullptr;
+  std::atomic<bool> started{false};
+  ExportCounters counters;
+  std::atomic<double> simulated_seconds{0};
+};
+
+absl::Status Simulator::Impl::Run() {
+  AUGUR_RETURN_IF_ERROR(Validate(options));
+  FleetOptions fleet_options;
+  fleet_options.services = options.services;
+  fleet_options.seed = options.seed;
+  AUGUR_ASSIGN_OR_RETURN(Fleet built, Fleet::Build(fleet_options));
+  // Spans hold views into the fleet: it stays put from here on.
+  const auto fleet = std::make_unique<const Fleet>(std::move(built));
+  AUGUR_ASSIGN_OR_RETURN(const FaultSchedule faults, FaultSchedule::Create(*fleet, options.faults));
+  AUGUR_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<OtlpSender>> senders,
+                         MakeSenders(options, options.max_in_flight));
+  AUGUR_RETURN_IF_ERROR(senders.front()->CheckReachable(10 * core::kNsPerSecond));
+  ExportDispatcher dispatcher(std::move(senders), 2 * static_cast<size_t>(options.max_in_flight),
+                              RetryPolicy{}, &counters);
+  {
+    absl::MutexLock lock(&mu);
+    active_dispatcher = &dispatcher;
+  }
+  struct Unpublish {
+    Impl* impl;
+    ~Unpublish() {
+      absl::MutexLock lock(&impl->mu);
+      impl->active_dispatcher = nullptr;
+    }
+  } unpublish{this};
+
+  const core::TimeNs start_ns =
+      options.start_time_ns != 0 ? options.start_time_ns : core::Clock::Real().NowNs();
+  const core::TimeNs end_ns =
+      options.duration_s > 0
+          ? start_ns + static_cast<core::TimeNs>(std::llround(options.duration_s * 1e9))
+          : INT64_MAX;
+  const core::TimeNs interval_ns =
+      static_cast<core::TimeNs>(std::llround(options.metrics_interval_s * 1e9));
+  const int batch = options.batch_spans;
+
+  const OtlpResources resources(*fleet);
+  const TrafficShape traffic(options.rate, options.seed);
+  ArrivalProcess arrivals(&traffic, start_ns, options.seed);
+  TraceGenerator traces(fleet.get(), faults.empty() ? nullptr : &faults, options.seed);
+  std::optional<LogGenerator> logs;
+  if (options.send_logs) {
+    logs.emplace(fleet.get(), options.rate, options.seed);
+    traces.set_log_generator(&*logs);
+  }
+  std::vector<InstanceLoad> load(fleet->instances.size());
+  std::optional<RuntimeMetrics> metrics;
+  if (options.send_metrics) {
+    metrics.emplace(fleet.get(), &resources, options.rate, start_ns, options.seed);
+    traces.set_instance_load(&load);
+  }
+
+  TraceRequestBuilder span_requests(&resources);
+  LogRequestBuilder log_requests(&resources);
+  PendingTraces pending;
+  TelemetryBuffer housekeeping;
+  auto submit = [&](ExportPayload payload) { dispatcher.Submit(std::move(payload)); };
+  auto release = [&](const TelemetryBuffer& b) {
+    for (const SimSpan& s : b.spans) {
+      span_requests.Add(b, s);
+      if (span_requests.size() >= static_cast<uint64_t>(batch)) submit(span_requests.Take());
+    }
+    for (const SimLogRecord& r : b.logs) {
+      log_requests.Add(b, r);
+      if (log_requests.size() >= static_cast<uint64_t>(batch)) submit(log_requests.Take());
+    }
+  };
+  auto flush = [&] {
+    if (!span_requests.empty()) submit(span_requests.Take());
+    if (!log_requests.empty()) submit(log_requests.Take());
+  };
+  auto report = [&](core::TimeNs t) {
+    if (metrics) {
+      for (ExportPayload& p : metrics->Report(t, interval_ns, load, &faults, batch)) {
+        submit(std::move(p));
+      }
+    }
+    if (logs) {
+      for (int i = 0; i < static_cast<int>(fleet->instances.size()); ++i) {
+        logs->OnHousekeeping(i, t, housekeeping);
+      }
+      release(housekeeping);
+      housekeeping.Clear();
+    }
+  };
+
+  core::TimeNs next_arrival_ns = arrivals.Next();
+  core::TimeNs next_report_ns = options.send_metrics ? start_ns + interval_ns : INT64_MAX;
+  core::TimeNs generated_ns = start_ns;  // everything before this is generated
+  const SteadyClock::time_point wall_start = SteadyClock::now();
+  SteadyClock::time_point last_flush = wall_start;
+
+  while (!stop.load() && !dispatcher.failed_fatally() && generated_ns < end_ns) {
+    const double wall_s = std::chrono::duration<double>(SteadyClock::now() - wall_start).count();
+    double target_d = static_cast<double>(start_ns) + wall_s * options.speedup * 1e9;
+    target_d = std::min(
+        {target_d, static_cast<double>(generated_ns + kMaxStepNs), static_cast<double>(end_ns)});
+    const auto target_ns = static_cast<core::TimeNs>(target_d);
+    if (target_ns <= generated_ns) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } else {
+      // Arrivals up to each report first, so a report counts exactly the requests before it.
+      for (;;) {
+        const core::TimeNs until_ns = std::min(target_ns, next_report_ns);
+        while (next_arrival_ns < until_ns) {
+          std::unique_ptr<TelemetryBuffer> buffer = pending.Acquire();
+          const TraceSummary summary =
+              traces.Generate(next_arrival_ns, traffic.Multiplier(next_arrival_ns), *buffer);
+          pending.Push(std::max(summary.end_ns, next_arrival_ns), std::move(buffer));
+          next_arrival_ns = arrivals.Next();
+        }
+        if (next_report_ns > target_ns) break;
+        report(next_report_ns);
+        next_report_ns += interval_ns;
+      }
+      generated_ns = target_ns;
+      while (!pending.empty() &&
+             (pending.next_release_ns() <= generated_ns || pending.size() > kMaxPendingTraces)) {
+        std::unique_ptr<TelemetryBuffer> b = pending.Pop();
+        release(*b);
+        pending.Recycle(std::move(b));
+      }
+      simulated_seconds.store(static_cast<double>(generated_ns - start_ns) / 1e9);
+    }
+    if (SteadyClock::now() - last_flush >= kFlushInterval) {
+      flush();
+      last_flush = SteadyClock::now();
+    }
+  }
+
+  // Whatever is still running in simulated time is sent as it is.
+  while (!pending.empty()) {
+    std::unique_ptr<TelemetryBuffer> b = pending.Pop();
+    release(*b);
+    pending.Recycle(std::move(b));
+  }
+  flush();
+  if (stop.load()) dispatcher.Abandon();
+  dispatcher.Close();
+
+  if (dispatcher.failed_fatally()) return dispatcher.fatal_status();
+  if (counters.requests.load() == 0 && counters.failed_requests.load() > 0) {
+    return absl::UnavailableError(Cat("no Export request was accepted by ", options.endpoint, ": ",
+                                      core::MessageOf(dispatcher.last_failure())));
+  }
+  return absl::OkStatus();
+}
+
+Simulator::Simulator(SimulatorOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Simulator::~Simulator() = default;
+
+absl::Status Simulator::Run() {
+  if (impl_->started.exchange(true)) {
+    return absl::FailedPreconditionError("Simulator::Run may be called once");
+  }
+  return impl_->Run();
+}
+
+void Simulator::Stop() {
+  impl_->stop.store(true);
+  absl::MutexLock lock(&impl_->mu);
+  if (impl_->active_dispatcher != nullptr) impl_->active_dispatcher->Abandon();
+}
+
+SimulatorStats Simulator::Stats() const {
+  SimulatorStats s;
+  const ExportCounters& c = impl_->counters;
+  s.traces = c.traces.load();
+  s.spans = c.spans.load();
+  s.metric_points = c.metric_points.load();
+  s.log_records = c.log_records.load();
+  s.requests = c.requests.load();
+  s.failed_requests = c.failed_requests.load();
+  s.retries = c.retries.load();
+  s.simulated_seconds = impl_->simulated_seconds.load();
+  return s;
+}
+
+}  // namespace augur::sim
