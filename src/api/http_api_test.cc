@@ -45,7 +45,7 @@ class FakeBackend : public Backend {
   bool ready = true;
 };
 
-core::HttpRequest Get(std::string path) {
+core::HttpRequest Get(const std::string& path) {
   core::HttpRequest r;
   r.method = "GET";
   r.path = path;

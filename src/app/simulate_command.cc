@@ -14,15 +14,16 @@ int RunSimulate(const sim::SimulatorOptions& options) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);  // wakes the watcher when the run ends on its own
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   sim::Simulator simulator(options);
   std::atomic<bool> done{false};
-  // Stops the simulator on a signal; a finished run wakes it with SIGTERM to itself.
+  // Stops the simulator on SIGINT/SIGTERM; a run that ends on its own wakes it with SIGUSR1.
   std::thread watcher([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    if (!done.load()) {
+    if (sig != SIGUSR1 && !done.load()) {
       spdlog::info("stopping the simulator");
       simulator.Stop();
     }
@@ -43,7 +44,7 @@ int RunSimulate(const sim::SimulatorOptions& options) {
   });
   absl::Status status = simulator.Run();
   done = true;
-  pthread_kill(watcher.native_handle(), SIGTERM);
+  pthread_kill(watcher.native_handle(), SIGUSR1);
   watcher.join();
   reporter.join();
   sim::SimulatorStats s = simulator.Stats();

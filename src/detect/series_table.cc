@@ -181,7 +181,7 @@ void SeriesTable::AddRed(const model::RedPartial& p) {
   if (p.window_start != model::kLateWindow) {
     uint64_t errors = p.status == model::StatusCode::kError ? p.count : 0;
     op->recent.Add(p.window_start, p.count, errors, p.sum_ms,
-                   std::span<const uint64_t>(p.buckets.data(), c.buckets.size()));
+                   std::span<const uint32_t>(p.buckets.data(), c.buckets.size()));
     op->last_seen = std::max(op->last_seen, p.window_start);
     service.last_seen = std::max(service.last_seen, p.window_start);
   }
@@ -217,7 +217,7 @@ void SeriesTable::AddEdge(const model::EdgePartial& p) {
     bool client_side = p.client_count > 0;
     const model::BucketCounts& b = client_side ? p.client_buckets : p.server_buckets;
     e.recent.Add(p.window_start, p.count, p.failed, client_side ? p.client_sum_s : p.server_sum_s,
-                 std::span<const uint64_t>(b.data(), e.client_buckets.size()));
+                 std::span<const uint32_t>(b.data(), e.client_buckets.size()));
     e.last_seen = std::max(e.last_seen, p.window_start);
     service.last_seen = std::max(service.last_seen, p.window_start);
   }
@@ -563,10 +563,11 @@ void SeriesTable::WriteExposition(core::Exposition* out) const {
                                  edge->client_sum_s);
       }
     }
+    const std::string_view service_name = name;
     auto side = [&](core::Exposition::Family& family, uint64_t n, bool client) {
       if (n == 0) return;
-      std::array<Label, 3> labels = {Label{"client", client ? std::string_view(name) : ""},
-                                     Label{"server", client ? "" : std::string_view(name)},
+      std::array<Label, 3> labels = {Label{"client", client ? service_name : ""},
+                                     Label{"server", client ? "" : service_name},
                                      Label{"connection_type", ""}};
       family.Counter(labels, static_cast<double>(n));
     };

@@ -45,7 +45,7 @@ absl::Status OtlpReceiverConfig::Validate() const {
 }
 
 OtlpIngester::OtlpIngester(OtlpReceiverConfig config, bus::Bus* bus, core::SelfMetrics* metrics)
-    : config_(std::move(config)), bus_(bus), metrics_(metrics) {
+    : config_(config), bus_(bus), metrics_(metrics) {
   for (Signal s : {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) {
     core::OwnedLabels labels = {{"signal", std::string(SignalName(s))}};
     counters_[static_cast<int>(s)] = SignalCounters{

@@ -26,14 +26,14 @@ class HttpReceiver {
  public:
   HttpReceiver() : server_(core::HttpServerOptions{.address = "127.0.0.1"}) {
     server_.Handle("POST", "/v1/traces", [this](const core::HttpRequest& r, core::HttpResponse* w) {
-      Receive(r, w, &spans_, &trace_requests_);
+      Receive(r, w, &spans, &trace_requests);
     });
     server_.Handle("POST", "/v1/metrics",
                    [this](const core::HttpRequest& r, core::HttpResponse* w) {
-                     Receive(r, w, &points_, &metric_requests_);
+                     Receive(r, w, &points, &metric_requests);
                    });
     server_.Handle("POST", "/v1/logs", [this](const core::HttpRequest& r, core::HttpResponse* w) {
-      Receive(r, w, &logs_, &log_requests_);
+      Receive(r, w, &logs, &log_requests);
     });
     EXPECT_TRUE(server_.Start().ok());
   }
@@ -41,13 +41,13 @@ class HttpReceiver {
   std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(server_.port()); }
 
   absl::Mutex mu;
-  uint64_t spans_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t points_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t logs_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t trace_requests_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t metric_requests_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t log_requests_ ABSL_GUARDED_BY(mu) = 0;
-  uint64_t bad_ids_ ABSL_GUARDED_BY(mu) = 0;
+  uint64_t spans ABSL_GUARDED_BY(mu) = 0;
+  uint64_t points ABSL_GUARDED_BY(mu) = 0;
+  uint64_t logs ABSL_GUARDED_BY(mu) = 0;
+  uint64_t trace_requests ABSL_GUARDED_BY(mu) = 0;
+  uint64_t metric_requests ABSL_GUARDED_BY(mu) = 0;
+  uint64_t log_requests ABSL_GUARDED_BY(mu) = 0;
+  uint64_t bad_ids ABSL_GUARDED_BY(mu) = 0;
   int unavailable_left ABSL_GUARDED_BY(mu) = 0;  // traces answered 503 first
   bool reject_logs ABSL_GUARDED_BY(mu) = false;  // logs answered 400
   bool gzip_seen ABSL_GUARDED_BY(mu) = false;
@@ -57,7 +57,7 @@ class HttpReceiver {
   void Receive(const core::HttpRequest& request, core::HttpResponse* response, uint64_t* items,
                uint64_t* requests) {
     absl::MutexLock lock(&mu);
-    const bool traces = items == &spans_;
+    const bool traces = items == &spans;
     if (traces && unavailable_left > 0) {
       --unavailable_left;
       response->status = 503;
@@ -65,7 +65,7 @@ class HttpReceiver {
       return;
     }
     ++*requests;
-    if (items == &logs_ && reject_logs) {
+    if (items == &logs && reject_logs) {
       response->status = 400;
       response->body = "bad logs";
       return;
@@ -92,13 +92,13 @@ class HttpReceiver {
 
   uint64_t CountProtobuf(const std::string& body, uint64_t* items) {
     uint64_t n = 0;
-    if (items == &spans_) {
+    if (items == &spans) {
       trace_svc::ExportTraceServiceRequest req;
       EXPECT_TRUE(req.ParseFromString(body));
       for (const auto& rs : req.resource_spans()) {
         for (const auto& ss : rs.scope_spans()) n += ss.spans_size();
       }
-    } else if (items == &points_) {
+    } else if (items == &points) {
       metrics_svc::ExportMetricsServiceRequest req;
       EXPECT_TRUE(req.ParseFromString(body));
       for (const auto& rm : req.resource_metrics()) {
@@ -126,7 +126,7 @@ class HttpReceiver {
       if (!item.contains(key)) return;
       const std::string id = item.at(key).get<std::string>();
       if (id.size() != hex_len || id.find_first_not_of("0123456789abcdef") != std::string::npos) {
-        ++bad_ids_;
+        ++bad_ids;
       }
     };
     if (doc.contains("resourceSpans")) {
@@ -192,11 +192,11 @@ TEST(HttpSenderTest, ProtobufWithGzipDeliversExactlyWhatItCounts) {
   absl::MutexLock lock(&receiver.mu);
   EXPECT_TRUE(receiver.gzip_seen);
   EXPECT_GT(stats.spans, 1000u);
-  EXPECT_EQ(stats.spans, receiver.spans_);
-  EXPECT_EQ(stats.metric_points, receiver.points_);
-  EXPECT_EQ(stats.log_records, receiver.logs_);
+  EXPECT_EQ(stats.spans, receiver.spans);
+  EXPECT_EQ(stats.metric_points, receiver.points);
+  EXPECT_EQ(stats.log_records, receiver.logs);
   EXPECT_EQ(stats.requests,
-            receiver.trace_requests_ + receiver.metric_requests_ + receiver.log_requests_);
+            receiver.trace_requests + receiver.metric_requests + receiver.log_requests);
   EXPECT_EQ(stats.failed_requests, 0u);
 }
 
@@ -210,10 +210,10 @@ TEST(HttpSenderTest, JsonUsesHexIdsAndDeliversExactlyWhatItCounts) {
   const SimulatorStats stats = simulator.Stats();
   absl::MutexLock lock(&receiver.mu);
   EXPECT_TRUE(receiver.json_seen);
-  EXPECT_EQ(receiver.bad_ids_, 0u);
-  EXPECT_EQ(stats.spans, receiver.spans_);
-  EXPECT_EQ(stats.metric_points, receiver.points_);
-  EXPECT_EQ(stats.log_records, receiver.logs_);
+  EXPECT_EQ(receiver.bad_ids, 0u);
+  EXPECT_EQ(stats.spans, receiver.spans);
+  EXPECT_EQ(stats.metric_points, receiver.points);
+  EXPECT_EQ(stats.log_records, receiver.logs);
 }
 
 TEST(HttpSenderTest, RetriesOn503AndDropsOn400) {
@@ -231,9 +231,9 @@ TEST(HttpSenderTest, RetriesOn503AndDropsOn400) {
   const SimulatorStats stats = simulator.Stats();
   absl::MutexLock lock(&receiver.mu);
   EXPECT_EQ(stats.retries, 2u);
-  EXPECT_EQ(stats.spans, receiver.spans_);
-  EXPECT_GT(receiver.log_requests_, 0u);
-  EXPECT_EQ(stats.failed_requests, receiver.log_requests_);
+  EXPECT_EQ(stats.spans, receiver.spans);
+  EXPECT_GT(receiver.log_requests, 0u);
+  EXPECT_EQ(stats.failed_requests, receiver.log_requests);
   EXPECT_EQ(stats.log_records, 0u);
 }
 
