@@ -41,7 +41,7 @@ RecentWindows::RecentWindows(core::TimeNs fine_ns, size_t num_buckets)
       buckets_((kFineSlots + kCoarseSlots) * num_buckets, 0) {}
 
 void RecentWindows::AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uint64_t count,
-                          uint64_t errors, double sum, std::span<const uint64_t> buckets) {
+                          uint64_t errors, double sum, std::span<const uint32_t> buckets) {
   if (slot->index != index) {
     if (slot->index > index) return;  // the slot holds a newer window; this one is gone
     *slot = Slot{.index = index};
@@ -59,7 +59,7 @@ void RecentWindows::AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uin
 }
 
 void RecentWindows::Add(core::TimeNs t, uint64_t count, uint64_t errors, double sum,
-                        std::span<const uint64_t> buckets) {
+                        std::span<const uint32_t> buckets) {
   int64_t fine = core::FloorTo(t, fine_ns_) / fine_ns_;
   int64_t coarse = core::FloorTo(t, kCoarseNs) / kCoarseNs;
   size_t f = static_cast<size_t>(((fine % kFineSlots) + kFineSlots) % kFineSlots);

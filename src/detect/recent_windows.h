@@ -40,7 +40,7 @@ class RecentWindows {
 
   // Adds to the window containing `t`. Data older than the slots can hold is ignored.
   void Add(core::TimeNs t, uint64_t count, uint64_t errors, double sum,
-           std::span<const uint64_t> buckets);
+           std::span<const uint32_t> buckets);
 
   // Adds the windows within the `range_ns` before `now` (1 min from fine slots, longer from coarse
   // slots) into `out` (which must have num_buckets buckets).
@@ -56,7 +56,7 @@ class RecentWindows {
     float sum = 0;
   };
   void AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uint64_t count, uint64_t errors,
-             double sum, std::span<const uint64_t> buckets);
+             double sum, std::span<const uint32_t> buckets);
 
   core::TimeNs fine_ns_;
   uint32_t num_buckets_;

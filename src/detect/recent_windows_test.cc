@@ -12,7 +12,7 @@ constexpr core::TimeNs kT0 = 1'700'000'400 * kS;  // a multiple of 60 s
 
 TEST(RecentWindowsTest, OneMinuteUsesTenSecondWindows) {
   RecentWindows w(10 * kS, 3);
-  std::vector<uint64_t> b = {1, 0, 0};
+  std::vector<uint32_t> b = {1, 0, 0};
   for (int i = 0; i < 12; ++i) w.Add(kT0 + i * 10 * kS, 1, i % 2, 1.0, b);  // 2 minutes
   WindowStats s;
   w.Collect(kT0 + 115 * kS, core::kNsPerMinute, &s);
@@ -24,7 +24,7 @@ TEST(RecentWindowsTest, OneMinuteUsesTenSecondWindows) {
 
 TEST(RecentWindowsTest, FiveMinutesUsesMinuteWindows) {
   RecentWindows w(10 * kS, 3);
-  std::vector<uint64_t> b = {0, 1, 0};
+  std::vector<uint32_t> b = {0, 1, 0};
   for (int m = 0; m < 8; ++m) w.Add(kT0 + m * 60 * kS + 5 * kS, 10, 0, 1.0, b);
   WindowStats s;
   w.Collect(kT0 + 7 * 60 * kS + 30 * kS, 5 * core::kNsPerMinute, &s);
@@ -33,7 +33,7 @@ TEST(RecentWindowsTest, FiveMinutesUsesMinuteWindows) {
 
 TEST(RecentWindowsTest, StaleWindowsDoNotCount) {
   RecentWindows w(10 * kS, 2);
-  std::vector<uint64_t> b = {1, 0};
+  std::vector<uint32_t> b = {1, 0};
   w.Add(kT0, 5, 0, 1, b);
   WindowStats s;
   w.Collect(kT0 + 10 * core::kNsPerMinute, core::kNsPerMinute, &s);
@@ -44,7 +44,7 @@ TEST(RecentWindowsTest, StaleWindowsDoNotCount) {
 
 TEST(RecentWindowsTest, OlderDataDoesNotOverwriteANewerWindow) {
   RecentWindows w(10 * kS, 2);
-  std::vector<uint64_t> b = {1, 0};
+  std::vector<uint32_t> b = {1, 0};
   w.Add(kT0 + 60 * kS, 4, 0, 1, b);  // same fine slot as kT0
   w.Add(kT0, 9, 0, 1, b);
   WindowStats s;

@@ -16,9 +16,10 @@
 namespace augur::model {
 
 // Latency histograms use one configured list of upper bounds; partials and series store only the
-// counts (bounds.size() + 1 of them, the last for +Inf).
+// counts (bounds.size() + 1 of them, the last for +Inf). A partial covers one series in one window
+// for one flush interval, so 32-bit counts suffice; cumulative series count in 64 bits.
 inline constexpr size_t kMaxLatencyBounds = 31;
-using BucketCounts = std::array<uint64_t, kMaxLatencyBounds + 1>;
+using BucketCounts = std::array<uint32_t, kMaxLatencyBounds + 1>;
 
 // The spanmetrics connector's default buckets, in milliseconds.
 inline const std::vector<double> kDefaultLatencyBoundsMs = {
