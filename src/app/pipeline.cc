@@ -198,20 +198,24 @@ void Pipeline::RunSeriesShard(int index) {
   }
 }
 
-void Pipeline::ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn) {
+void Pipeline::ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn,
+                                  int only) {
+  std::vector<int> shards;
+  for (int j = 0; j < static_cast<int>(series_.size()); ++j) {
+    if (only < 0 || j == only) shards.push_back(j);
+  }
   if (!running_.load() || draining_.load()) {
     // The shard threads are gone (or going): their state is only read here, after they stopped.
     if (!running_.load()) {
-      for (size_t j = 0; j < series_.size(); ++j) fn(static_cast<int>(j), *series_[j]);
+      for (int j : shards) fn(j, *series_[j]);
     }
     return;
   }
   auto latch = std::make_shared<Latch>();
-  latch->remaining = static_cast<int>(series_.size());
+  latch->remaining = static_cast<int>(shards.size());
   auto shared_fn = std::make_shared<std::function<void(int, detect::SeriesTable&)>>(fn);
-  for (size_t j = 0; j < series_.size(); ++j) {
-    detect::SeriesTable* table = series_[j].get();
-    int shard = static_cast<int>(j);
+  for (int shard : shards) {
+    detect::SeriesTable* table = series_[shard].get();
     bus_->series_queue(shard).PushControl(
         bus::SeriesMessage{.payload = bus::ShardTask([latch, shared_fn, table, shard] {
                              (*shared_fn)(shard, *table);
@@ -244,9 +248,8 @@ std::optional<std::vector<detect::OperationSummary>> Pipeline::Operations(std::s
   const int owner = core::ShardOf(service, static_cast<int>(series_.size()));
   std::vector<detect::OperationSummary> ops;
   bool found = false;
-  ForEachSeriesShard([&](int j, detect::SeriesTable& t) {
-    if (j == owner) found = t.CollectOperations(service, now, &ops);
-  });
+  ForEachSeriesShard(
+      [&](int, detect::SeriesTable& t) { found = t.CollectOperations(service, now, &ops); }, owner);
   if (!found) return std::nullopt;
   std::sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) {
     return std::tie(a.span_name, a.kind) < std::tie(b.span_name, b.kind);

@@ -51,8 +51,9 @@ class Pipeline final : public api::Backend {
   void WriteMetrics(core::Exposition* out) override;
   bool Ready() override { return running_.load() && !draining_.load(); }
 
-  // Runs `fn` on every series shard's thread and waits for all. For queries and tests.
-  void ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn);
+  // Runs `fn` on every series shard's thread (or only on shard `only`) and waits. For queries.
+  void ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn,
+                          int only = -1);
 
  private:
   void RunDeriveShard(int index);
