@@ -427,6 +427,36 @@ class ProtoDecoder {
     return true;
   }
 
+  // The whole request: `resource_field` (field 1, repeated) entries, each decoded by
+  // ParseResourceItems with `parse_scope(scope, resource_index_in_request, scope_index,
+  // resource_index, resource_status)` for its scope entries.
+  template <typename ParseScopeFn>
+  bool DecodeRequest(std::vector<model::Resource>* resources, const char* resource_field,
+                     const char* scope_field, ParseScopeFn&& parse_scope) {
+    WireCursor c = reader_.Whole();
+    int64_t index = 0;
+    while (!c.Done()) {
+      uint64_t tag;
+      const uint8_t* tag_at;
+      if (!NextTag(&c, &tag, &tag_at)) return false;
+      if (tag == MakeTag(1, kLen)) {
+        WireCursor resource;
+        if (!reader_.ReadLen(&c, &resource)) return reader_.Unwind(resource_field, index);
+        auto parse_one_scope = [&](WireCursor scope, int64_t scope_index, uint32_t resource_index,
+                                   const ItemStatus& resource_status) {
+          return parse_scope(scope, index, scope_index, resource_index, resource_status);
+        };
+        if (!ParseResourceItems(resource, resources, parse_one_scope, scope_field)) {
+          return reader_.Unwind(resource_field, index);
+        }
+        ++index;
+      } else if (!reader_.SkipField(&c, tag, FieldSet({1}), tag_at)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   // Resource{Spans,Metrics,Logs}: adds the resource to `resources`, then calls
   // `parse_scope(cursor, scope_index, resource_index, resource_status)` for every field 2 (the
   // scope list). The resource comes out again when none of its items was accepted.
@@ -556,28 +586,8 @@ class TracesDecoder : public ProtoDecoder {
     // A span with ~10 attributes is 400-600 bytes on the wire.
     ReserveFor(&batch_->spans, request_bytes_, 256, limits_.max_items);
     ReserveFor(pool_, request_bytes_, 40, size_t{limits_.max_items} * 16);
-    WireCursor c = reader_.Whole();
-    int64_t index = 0;
-    while (!c.Done()) {
-      uint64_t tag;
-      const uint8_t* tag_at;
-      if (!NextTag(&c, &tag, &tag_at)) return false;
-      if (tag == MakeTag(1, kLen)) {
-        WireCursor rs;
-        if (!reader_.ReadLen(&c, &rs)) return reader_.Unwind("resource_spans", index);
-        auto parse_scope = [&](WireCursor scope, int64_t scope_index, uint32_t resource_index,
-                               const ItemStatus& resource_status) {
-          return ParseScopeSpans(scope, index, scope_index, resource_index, resource_status);
-        };
-        if (!ParseResourceItems(rs, &batch_->resources, parse_scope, "scope_spans")) {
-          return reader_.Unwind("resource_spans", index);
-        }
-        ++index;
-      } else if (!reader_.SkipField(&c, tag, FieldSet({1}), tag_at)) {
-        return false;
-      }
-    }
-    return true;
+    return DecodeRequest(&batch_->resources, "resource_spans", "scope_spans",
+                         [this](auto&&... args) { return ParseScopeSpans(args...); });
   }
 
  private:
@@ -841,28 +851,8 @@ class MetricsDecoder : public ProtoDecoder {
 
   bool Decode() {
     ReserveFor(&batch_->points, request_bytes_, 64, limits_.max_items);
-    WireCursor c = reader_.Whole();
-    int64_t index = 0;
-    while (!c.Done()) {
-      uint64_t tag;
-      const uint8_t* tag_at;
-      if (!NextTag(&c, &tag, &tag_at)) return false;
-      if (tag == MakeTag(1, kLen)) {
-        WireCursor rm;
-        if (!reader_.ReadLen(&c, &rm)) return reader_.Unwind("resource_metrics", index);
-        auto parse_scope = [&](WireCursor scope, int64_t scope_index, uint32_t resource_index,
-                               const ItemStatus& resource_status) {
-          return ParseScopeMetrics(scope, index, scope_index, resource_index, resource_status);
-        };
-        if (!ParseResourceItems(rm, &batch_->resources, parse_scope, "scope_metrics")) {
-          return reader_.Unwind("resource_metrics", index);
-        }
-        ++index;
-      } else if (!reader_.SkipField(&c, tag, FieldSet({1}), tag_at)) {
-        return false;
-      }
-    }
-    return true;
+    return DecodeRequest(&batch_->resources, "resource_metrics", "scope_metrics",
+                         [this](auto&&... args) { return ParseScopeMetrics(args...); });
   }
 
  private:
@@ -1500,28 +1490,8 @@ class LogsDecoder : public ProtoDecoder {
   bool Decode() {
     ReserveFor(&batch_->records, request_bytes_, 128, limits_.max_items);
     ReserveFor(pool_, request_bytes_, 64, size_t{limits_.max_items} * 16);
-    WireCursor c = reader_.Whole();
-    int64_t index = 0;
-    while (!c.Done()) {
-      uint64_t tag;
-      const uint8_t* tag_at;
-      if (!NextTag(&c, &tag, &tag_at)) return false;
-      if (tag == MakeTag(1, kLen)) {
-        WireCursor rl;
-        if (!reader_.ReadLen(&c, &rl)) return reader_.Unwind("resource_logs", index);
-        auto parse_scope = [&](WireCursor scope, int64_t scope_index, uint32_t resource_index,
-                               const ItemStatus& resource_status) {
-          return ParseScopeLogs(scope, index, scope_index, resource_index, resource_status);
-        };
-        if (!ParseResourceItems(rl, &batch_->resources, parse_scope, "scope_logs")) {
-          return reader_.Unwind("resource_logs", index);
-        }
-        ++index;
-      } else if (!reader_.SkipField(&c, tag, FieldSet({1}), tag_at)) {
-        return false;
-      }
-    }
-    return true;
+    return DecodeRequest(&batch_->resources, "resource_logs", "scope_logs",
+                         [this](auto&&... args) { return ParseScopeLogs(args...); });
   }
 
  private:
