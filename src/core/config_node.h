@@ -50,6 +50,8 @@ class ConfigNode {
   absl::Status GetBytes(std::string_view key, size_t* out) const;
 
   std::string KeyPath(std::string_view key) const;
+  // The underlying YAML (for structures the getters do not cover, such as lists of mappings).
+  const YAML::Node& Raw() const { return node_; }
 
  private:
   absl::Status Scalar(std::string_view key, std::string* out, bool* present) const;

@@ -20,12 +20,20 @@ bool IsZeroId(const std::array<uint8_t, N>& id) {
   return true;
 }
 
-// Trace ids are random (W3C trace context), so their bytes are already a good hash.
+// A well-mixed hash of a trace id. W3C trace ids are random, but not every producer's are, so the
+// bytes are finished with the MurmurHash3 fmix64 avalanche: every bit of the result depends on
+// every bit of the id, and `hash % shards` spreads sequential ids.
 inline uint64_t HashTraceId(const TraceId& id) {
   uint64_t lo, hi;
   std::memcpy(&lo, id.data(), 8);
   std::memcpy(&hi, id.data() + 8, 8);
-  return (lo ^ hi) * 0x9E3779B97F4A7C15ULL;
+  uint64_t h = lo ^ (hi * 0x9E3779B97F4A7C15ULL);
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
 }
 
 // Lowercase hex, as OTLP/JSON writes ids.
