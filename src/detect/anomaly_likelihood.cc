@@ -1,0 +1,135 @@
+#include "detect/anomaly_likelihood.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/binary_io.h"
+
+namespace augur::detect {
+namespace {
+
+constexpr uint8_t kStateVersion = 1;
+// Evidence this extreme is not learned by the calibrators (an outage is not normal).
+constexpr double kCalibrateBelow = 0.99999;
+// Calibrators report only once they have seen this many values.
+constexpr size_t kMinCalibrated = 32;
+// Surprise is capped here (1e-12): beyond it floating point tells nothing more.
+constexpr double kMaxSurprise = 12;
+
+double Surprise(double score) {
+  return std::min(-std::log10(std::max(1 - score, 1e-300)), kMaxSurprise);
+}
+
+// Scores `raw` with `calibrator` (0 until it has data), then learns it unless it is extreme.
+double ScoreAndLearn(ScoreCalibrator& calibrator, double raw, double sensitivity) {
+  double p = calibrator.count() >= kMinCalibrated ? calibrator.Score(raw * sensitivity) : 0;
+  if (p < kCalibrateBelow) calibrator.Learn(raw);
+  return p;
+}
+
+}  // namespace
+
+AnomalyLikelihood::AnomalyLikelihood(const DetectorOptions& options)
+    : base_(options), sensitivity_(options.sensitivity > 0 ? options.sensitivity : 1.0) {}
+
+Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
+  Assessment a = base_.Observe(t, value);
+  if (std::isnan(value) || std::isinf(value)) return a;
+  double spacing = base_.spacing_ns();
+  double steps = spacing > 0 ? std::max(0.0, static_cast<double>(t - last_ns_) / spacing) : 1.0;
+  last_ns_ = t;
+  if (a.learning) return a;
+
+  drift_ +=
+      -std::expm1(-steps / kDriftSpacings) * (std::clamp(base_.last_z(), -50.0, 50.0) - drift_);
+  energy_ += -std::expm1(-steps / kEnergySpacings) * (Surprise(a.score) - energy_);
+  double p_drift = ScoreAndLearn(drift_calibrator_, std::abs(drift_), sensitivity_);
+  double p_energy = ScoreAndLearn(energy_calibrator_, energy_, sensitivity_);
+  double tail = std::min({1 - a.score, 1 - p_drift, 1 - p_energy});
+  double score = std::clamp(1 - 3 * tail, 0.0, 1.0);
+
+  double surprise = Surprise(score);
+  if (t < hold_until_ns_ && surprise <= held_peak_ + kEscapeDecades) {
+    score = std::min(score, kHeldScore);
+  } else if (score >= kAlarmScore) {
+    held_peak_ = surprise;
+    hold_until_ns_ = t + static_cast<core::TimeNs>(kHoldSpacings * spacing);
+  }
+  a.score = score;
+  return a;
+}
+
+void AnomalyLikelihood::AcceptAsNormal(core::TimeNs t, double value) {
+  base_.AcceptAsNormal(t, value);
+  // The running evidence is what the user called normal: teach it to the calibrators too.
+  for (int i = 0; i < 16; ++i) {
+    drift_calibrator_.Learn(std::abs(drift_));
+    energy_calibrator_.Learn(energy_);
+  }
+  hold_until_ns_ = 0;
+}
+
+void AnomalyLikelihood::SetSensitivity(double sensitivity) {
+  if (!(sensitivity > 0) || !std::isfinite(sensitivity)) return;
+  sensitivity_ = sensitivity;
+  base_.SetSensitivity(sensitivity);
+}
+
+void AnomalyLikelihood::Save(std::string* out) const {
+  core::BinaryWriter w(out);
+  w.PutString(kType);
+  w.Put<uint8_t>(kStateVersion);
+  w.Put(sensitivity_);
+  w.Put(drift_);
+  w.Put(energy_);
+  w.Put(last_ns_);
+  w.Put(hold_until_ns_);
+  w.Put(held_peak_);
+  drift_calibrator_.Save(out);
+  energy_calibrator_.Save(out);
+  std::string base;
+  base_.Save(&base);
+  w.PutString(base);
+}
+
+absl::Status AnomalyLikelihood::Restore(std::string_view state) {
+  core::BinaryReader r(state);
+  std::string_view type;
+  uint8_t version = 0;
+  if (!r.GetString(&type) || type != kType) {
+    return absl::InvalidArgumentError("anomaly_likelihood: state of another detector type");
+  }
+  if (!r.Get(&version) || version != kStateVersion) {
+    return absl::InvalidArgumentError("anomaly_likelihood: unknown state version");
+  }
+  AnomalyLikelihood d;
+  r.Get(&d.sensitivity_);
+  r.Get(&d.drift_);
+  r.Get(&d.energy_);
+  r.Get(&d.last_ns_);
+  r.Get(&d.hold_until_ns_);
+  r.Get(&d.held_peak_);
+  if (!r.ok()) return absl::InvalidArgumentError("anomaly_likelihood: truncated state");
+  if (!(d.sensitivity_ > 0) || !std::isfinite(d.sensitivity_) || !std::isfinite(d.drift_) ||
+      !std::isfinite(d.energy_) || !std::isfinite(d.held_peak_)) {
+    return absl::InvalidArgumentError("anomaly_likelihood: corrupt state");
+  }
+  std::string_view rest = r.rest();
+  if (absl::Status s = d.drift_calibrator_.Restore(&rest); !s.ok()) return s;
+  if (absl::Status s = d.energy_calibrator_.Restore(&rest); !s.ok()) return s;
+  core::BinaryReader tail(rest);
+  std::string_view base;
+  if (!tail.GetString(&base) || !tail.done()) {
+    return absl::InvalidArgumentError("anomaly_likelihood: truncated state");
+  }
+  if (absl::Status s = d.base_.Restore(base); !s.ok()) return s;
+  *this = d;
+  return absl::OkStatus();
+}
+
+extern const DetectorRegistration kAnomalyLikelihoodRegistration;
+const DetectorRegistration kAnomalyLikelihoodRegistration(
+    std::string(AnomalyLikelihood::kType),
+    [](const DetectorOptions& options) { return std::make_unique<AnomalyLikelihood>(options); });
+
+}  // namespace augur::detect

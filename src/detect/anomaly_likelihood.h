@@ -1,0 +1,73 @@
+// Augur's default detector (type "anomaly_likelihood"): the seasonal baseline, plus evidence
+// accumulated over a few points in the spirit of Numenta's anomaly likelihood (Ahmad, Lavin, Purdy,
+// Agha, "Unsupervised real-time anomaly detection for streaming data", Neurocomputing 2017), plus
+// suppression of repeated alarms. Three pieces of evidence, each a calibrated tail probability:
+//
+// - point: the baseline's score of |residual| / scale;
+// - drift: |running mean of the signed standardized residual| over kDriftSpacings, calibrated
+//   against its own history — a level shift or a drift whose points are each unremarkable;
+// - energy: the running mean of the point surprise -log10(1 - point score) over kEnergySpacings,
+//   calibrated likewise — a burst of unusual points, a change of variance or of shape.
+//
+// They are combined with the union (Bonferroni) bound, score = 1 - 3 min(tail), so the score stays
+// a conservative tail probability: on normal data P(score >= s) <= 1 - s.
+//
+// Repeated alarms: once a point scores kAlarmScore or more, the next kHoldSpacings spacings report
+// at most kHeldScore (below the alarm, above the event rule's close threshold, so an open event
+// stays open while the anomaly lasts) — unless a point is kEscapeDecades decades more surprising
+// than the alarm's peak, which is a new, larger anomaly and raises its own alarm. Any point that
+// scores kAlarmScore or more after the hold starts a new one. One anomaly thus raises one alarm:
+// what an on-call engineer wants, and what NAB rewards (only a window's first detection counts,
+// every detection outside one costs).
+//
+// Learning period: the baseline's (SeasonalBaseline::kLearningPoints observations and kLearningNs
+// of event time); score 0 meanwhile. Memory: sizeof(AnomalyLikelihood), about 1.4 KiB.
+//
+// Not thread-safe: owned by the shard of its series.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "core/time.h"
+#include "detect/detector.h"
+#include "detect/score_calibrator.h"
+#include "detect/seasonal_baseline.h"
+
+namespace augur::detect {
+
+class AnomalyLikelihood final : public Detector {
+ public:
+  static constexpr std::string_view kType = "anomaly_likelihood";
+  static constexpr double kDriftSpacings = 4;
+  static constexpr double kEnergySpacings = 8;
+  static constexpr double kAlarmScore = 0.99;
+  static constexpr double kHeldScore = 0.98;
+  static constexpr double kHoldSpacings = 64;
+  static constexpr double kEscapeDecades = 2;
+
+  explicit AnomalyLikelihood(const DetectorOptions& options = {});
+
+  std::string_view type() const override { return kType; }
+  Assessment Observe(core::TimeNs t, double value) override;
+  Assessment Expect(core::TimeNs t) const override { return base_.Expect(t); }
+  void AcceptAsNormal(core::TimeNs t, double value) override;
+  void SetSensitivity(double sensitivity) override;
+  void Save(std::string* out) const override;
+  absl::Status Restore(std::string_view state) override;
+  size_t MemoryBytes() const override { return sizeof(*this); }
+
+ private:
+  SeasonalBaseline base_;
+  ScoreCalibrator drift_calibrator_;
+  ScoreCalibrator energy_calibrator_;
+  double sensitivity_;
+  double drift_ = 0;   // running mean of the signed standardized residual
+  double energy_ = 0;  // running mean of the point surprise
+  core::TimeNs last_ns_ = 0;
+  core::TimeNs hold_until_ns_ = 0;  // alarms are held until then
+  double held_peak_ = 0;            // surprise of the alarm that started the hold
+};
+
+}  // namespace augur::detect
