@@ -10,6 +10,8 @@
 #include "app/simulate_command.h"
 #include "core/config_node.h"
 #include "core/status_util.h"
+#include "eval/log_eval.h"
+#include "eval/nab_eval.h"
 
 namespace {
 
@@ -88,6 +90,24 @@ int main(int argc, char** argv) {
   check->add_option("file", check_path, "Configuration file")->required();
   check->add_option("--set", check_overrides, "Override a configuration key");
 
+  // augur eval
+  CLI::App* eval = app.add_subcommand("eval", "Evaluate Augur's models on labeled datasets.");
+  eval->require_subcommand(1);
+  CLI::App* eval_nab = eval->add_subcommand(
+      "nab",
+      "Anomaly detection on a Numenta Anomaly Benchmark directory, scored with NAB's rules.");
+  augur::eval::NabEvalOptions nab_options;
+  eval_nab->add_option("dir", nab_options.dir, "NAB directory (data/, labels/)")->required();
+  eval_nab->add_flag("--json", nab_options.json, "Print one JSON object");
+  eval_nab->add_option("--results-dir", nab_options.results_dir,
+                       "Write per-file CSVs in NAB's results format");
+  eval_nab->add_option("--detector", nab_options.detector, "Detector type (default: Augur's)");
+  CLI::App* eval_logs = eval->add_subcommand(
+      "logs", "Log template mining on a Loghub directory: grouping and parsing accuracy.");
+  augur::eval::LogEvalOptions log_options;
+  eval_logs->add_option("dir", log_options.dir, "Loghub directory (<System>/...)")->required();
+  eval_logs->add_flag("--json", log_options.json, "Print one JSON object");
+
   CLI::App* version = app.add_subcommand("version", "Print the version.");
 
   CLI11_PARSE(app, argc, argv);
@@ -96,6 +116,9 @@ int main(int argc, char** argv) {
     std::cout << "augur " << kVersion << "\n";
     return 0;
   }
+
+  if (eval_nab->parsed()) return augur::eval::RunNabEval(nab_options);
+  if (eval_logs->parsed()) return augur::eval::RunLogEval(log_options);
 
   if (check->parsed()) {
     absl::StatusOr<augur::app::AugurConfig> loaded =
