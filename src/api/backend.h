@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "core/exposition.h"
+#include "core/label_selector.h"
 #include "core/time.h"
+#include "detect/anomaly_event.h"
+#include "detect/series_models.h"
 #include "detect/series_table.h"
 
 namespace augur::api {
@@ -28,6 +31,20 @@ class Backend {
   virtual void WriteMetrics(core::Exposition* out) = 0;
   // Accepting and processing telemetry (false while starting or draining).
   virtual bool Ready() = 0;
+
+  // Detection: events, modelled series, and what users change about them.
+  virtual std::vector<detect::AnomalyEvent> Anomalies(const detect::EventFilter& filter) = 0;
+  virtual std::vector<detect::SeriesSnapshot> Series(const core::LabelSelector& selector,
+                                                     size_t limit) = 0;
+  // "Not an anomaly" for an event; false when no shard knows the id.
+  virtual bool Feedback(uint64_t event_id) = 0;
+  virtual std::vector<detect::Mute> Mutes() = 0;
+  virtual detect::Mute AddMute(core::LabelSelector selector, core::TimeNs until_ns,
+                               std::string comment) = 0;
+  virtual bool RemoveMute(uint64_t id) = 0;
+  // Sensitivity rules set through the API (they take precedence over configured ones).
+  virtual std::vector<detect::SensitivityRule> SensitivityRules() = 0;
+  virtual void SetSensitivityRules(std::vector<detect::SensitivityRule> rules) = 0;
 };
 
 }  // namespace augur::api

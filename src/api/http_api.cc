@@ -1,5 +1,7 @@
 #include "api/http_api.h"
 
+#include "api/json_response.h"
+
 #include <cmath>
 #include <map>
 #include <set>
@@ -12,33 +14,11 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kJson = "application/json";
-
-// JSON has no NaN: an undefined quantile (no data) is null.
-json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
 json Recent(const detect::RecentStats& r) {
   return json{{"requests", r.count},          {"errors", r.errors},
               {"rate", Number(r.rate_per_s)}, {"error_ratio", Number(r.error_ratio)},
               {"p50_ms", Number(r.p50_ms)},   {"p95_ms", Number(r.p95_ms)},
               {"p99_ms", Number(r.p99_ms)}};
-}
-
-void Success(json data, core::HttpResponse* response) {
-  response->status = 200;
-  response->content_type = std::string(kJson);
-  response->body = json{{"status", "success"}, {"data", std::move(data)}}.dump();
-}
-
-void Error(int status, std::string_view type, std::string_view message,
-           core::HttpResponse* response) {
-  response->status = status;
-  response->content_type = std::string(kJson);
-  response->body = json{{"status", "error"}, {"errorType", type}, {"error", message}}.dump();
-}
-
-json TimeOf(core::TimeNs now) {
-  return json{{"time", core::FormatRfc3339(now)}, {"time_unix_nano", now}};
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "api/http_api.h"
 
+#include "api/fake_backend.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -7,51 +9,6 @@ namespace augur::api {
 namespace {
 
 using nlohmann::json;
-
-class FakeBackend : public Backend {
- public:
-  core::TimeNs Now() override { return 1'700'000'000'000'000'000; }
-  std::vector<detect::ServiceSummary> Services(core::TimeNs) override {
-    detect::ServiceSummary s;
-    s.name = "cart";
-    s.requests_total = 10;
-    s.errors_total = 2;
-    s.last_1m.count = 6;
-    s.last_1m.rate_per_s = 0.1;
-    s.last_1m.p95_ms = std::nan("");
-    return {s};
-  }
-  std::optional<std::vector<detect::OperationSummary>> Operations(std::string_view service,
-                                                                  core::TimeNs) override {
-    if (service != "cart/v2") return std::nullopt;
-    detect::OperationSummary op;
-    op.span_name = "GET /cart";
-    op.kind = model::SpanKind::kServer;
-    op.calls_total = 10;
-    return std::vector<detect::OperationSummary>{op};
-  }
-  std::vector<detect::EdgeSummary> Edges(core::TimeNs) override {
-    detect::EdgeSummary e;
-    e.client = "cart";
-    e.server = "redis";
-    e.connection_type = "database";
-    e.requests_total = 4;
-    return {e};
-  }
-  void WriteMetrics(core::Exposition* out) override {
-    out->GetFamily("augur_test", core::MetricKind::kCounter, "A test counter.").Counter({}, 3);
-  }
-  bool Ready() override { return ready; }
-  bool ready = true;
-};
-
-core::HttpRequest Get(const std::string& path) {
-  core::HttpRequest r;
-  r.method = "GET";
-  r.path = path;
-  r.target = path;
-  return r;
-}
 
 TEST(HttpApiTest, ListsServicesWithRecentStatsAndNullForUndefinedQuantiles) {
   FakeBackend backend;

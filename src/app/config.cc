@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "core/config_node.h"
+#include "core/label_selector.h"
 
 namespace augur::app {
 namespace {
@@ -18,8 +19,8 @@ namespace {
   } while (0)
 
 absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
-  AUGUR_CONFIG_TRY(root.CheckKeys(
-      {"receivers", "server", "limits", "pipeline", "span_metrics", "service_graph", "log"}));
+  AUGUR_CONFIG_TRY(root.CheckKeys({"receivers", "server", "limits", "pipeline", "span_metrics",
+                                   "service_graph", "detection", "storage", "log"}));
 
   core::ConfigNode receivers = root.Child("receivers");
   AUGUR_CONFIG_TRY(receivers.CheckKeys({"otlp", "retry_after"}));
@@ -78,6 +79,75 @@ absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
   AUGUR_CONFIG_TRY(graph.Get("max_pending", &g.max_pending));
   AUGUR_CONFIG_TRY(graph.Get("peer_attributes", &g.peer_attributes));
   AUGUR_CONFIG_TRY(graph.Get("database_attributes", &g.database_attributes));
+
+  core::ConfigNode detection = root.Child("detection");
+  AUGUR_CONFIG_TRY(detection.CheckKeys({"enabled", "detector", "band_confidence", "sensitivity",
+                                        "min_requests", "multi_signal", "forest", "events",
+                                        "history_points", "saturation_metric", "sensitivity_rules",
+                                        "mutes", "checkpoint_interval"}));
+  detect::DetectionConfig& d = c->pipeline.series.detection;
+  AUGUR_CONFIG_TRY(detection.Get("enabled", &d.enabled));
+  AUGUR_CONFIG_TRY(detection.Get("detector", &d.detector));
+  AUGUR_CONFIG_TRY(detection.Get("band_confidence", &d.options.band_confidence));
+  AUGUR_CONFIG_TRY(detection.Get("sensitivity", &d.options.sensitivity));
+  AUGUR_CONFIG_TRY(detection.Get("min_requests", &d.min_requests));
+  AUGUR_CONFIG_TRY(detection.Get("multi_signal", &d.multi_signal));
+  AUGUR_CONFIG_TRY(detection.Get("history_points", &d.history_points));
+  AUGUR_CONFIG_TRY(detection.Get("saturation_metric", &d.saturation_metric));
+  AUGUR_CONFIG_TRY(
+      detection.GetDuration("checkpoint_interval", &c->pipeline.checkpoint_interval_ns));
+  core::ConfigNode forest = detection.Child("forest");
+  AUGUR_CONFIG_TRY(forest.CheckKeys({"trees", "sample_size", "shingle_size", "time_decay"}));
+  AUGUR_CONFIG_TRY(forest.Get("trees", &d.forest.trees));
+  AUGUR_CONFIG_TRY(forest.Get("sample_size", &d.forest.sample_size));
+  AUGUR_CONFIG_TRY(forest.Get("shingle_size", &d.forest.shingle_size));
+  AUGUR_CONFIG_TRY(forest.Get("time_decay", &d.forest.time_decay));
+  core::ConfigNode events = detection.Child("events");
+  AUGUR_CONFIG_TRY(events.CheckKeys({"open_score", "open_k", "open_n", "close_score", "close_m"}));
+  AUGUR_CONFIG_TRY(events.Get("open_score", &d.events.open_score));
+  AUGUR_CONFIG_TRY(events.Get("open_k", &d.events.open_k));
+  AUGUR_CONFIG_TRY(events.Get("open_n", &d.events.open_n));
+  AUGUR_CONFIG_TRY(events.Get("close_score", &d.events.close_score));
+  AUGUR_CONFIG_TRY(events.Get("close_m", &d.events.close_m));
+  // Lists of {match, sensitivity} and {match, comment}.
+  for (auto [key, is_mute] : {std::pair{"sensitivity_rules", false}, std::pair{"mutes", true}}) {
+    if (!detection.Has(key)) continue;
+    YAML::Node list = detection.Raw()[key];
+    if (!list.IsSequence()) {
+      return absl::InvalidArgumentError(fmt::format("detection.{}: expected a list", key));
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      core::ConfigNode item(list[i], fmt::format("detection.{}[{}]", key, i));
+      AUGUR_CONFIG_TRY(is_mute ? item.CheckKeys({"match", "comment"})
+                               : item.CheckKeys({"match", "sensitivity"}));
+      std::string match;
+      AUGUR_CONFIG_TRY(item.Get("match", &match));
+      absl::StatusOr<core::LabelSelector> selector = core::LabelSelector::Parse(match);
+      if (!selector.ok() || match.empty()) {
+        return absl::InvalidArgumentError(
+            fmt::format("{}: {}", item.KeyPath("match"),
+                        match.empty() ? "required" : std::string(selector.status().message())));
+      }
+      if (is_mute) {
+        detect::Mute m;
+        m.selector = std::move(*selector);
+        AUGUR_CONFIG_TRY(item.Get("comment", &m.comment));
+        d.mutes.push_back(std::move(m));
+      } else {
+        double sensitivity = 1;
+        AUGUR_CONFIG_TRY(item.Get("sensitivity", &sensitivity));
+        if (!(sensitivity > 0)) {
+          return absl::InvalidArgumentError(
+              fmt::format("{}: must be positive", item.KeyPath("sensitivity")));
+        }
+        d.sensitivity.push_back({std::move(*selector), sensitivity});
+      }
+    }
+  }
+
+  core::ConfigNode storage = root.Child("storage");
+  AUGUR_CONFIG_TRY(storage.CheckKeys({"path"}));
+  AUGUR_CONFIG_TRY(storage.Get("path", &c->pipeline.data_dir));
 
   core::ConfigNode log = root.Child("log");
   AUGUR_CONFIG_TRY(log.CheckKeys({"level"}));
@@ -212,6 +282,47 @@ std::string ConfigToYaml(const AugurConfig& c) {
   out << YAML::Key << "database_attributes" << YAML::Value;
   list(d.graph.database_attributes);
   out << YAML::EndMap;
+  const detect::DetectionConfig& dc = c.pipeline.series.detection;
+  out << YAML::Key << "detection" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "enabled" << YAML::Value << dc.enabled;
+  out << YAML::Key << "detector" << YAML::Value
+      << (dc.detector.empty() ? std::string(detect::DefaultDetectorType()) : dc.detector);
+  out << YAML::Key << "band_confidence" << YAML::Value << dc.options.band_confidence;
+  out << YAML::Key << "sensitivity" << YAML::Value << dc.options.sensitivity;
+  out << YAML::Key << "min_requests" << YAML::Value << dc.min_requests;
+  out << YAML::Key << "multi_signal" << YAML::Value << dc.multi_signal;
+  out << YAML::Key << "forest" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "trees" << YAML::Value << dc.forest.trees;
+  out << YAML::Key << "sample_size" << YAML::Value << dc.forest.sample_size;
+  out << YAML::Key << "shingle_size" << YAML::Value << dc.forest.shingle_size;
+  out << YAML::Key << "time_decay" << YAML::Value << dc.forest.time_decay;
+  out << YAML::EndMap;
+  out << YAML::Key << "events" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "open_score" << YAML::Value << dc.events.open_score;
+  out << YAML::Key << "open_k" << YAML::Value << dc.events.open_k;
+  out << YAML::Key << "open_n" << YAML::Value << dc.events.open_n;
+  out << YAML::Key << "close_score" << YAML::Value << dc.events.close_score;
+  out << YAML::Key << "close_m" << YAML::Value << dc.events.close_m;
+  out << YAML::EndMap;
+  out << YAML::Key << "history_points" << YAML::Value << dc.history_points;
+  out << YAML::Key << "saturation_metric" << YAML::Value << dc.saturation_metric;
+  out << YAML::Key << "checkpoint_interval" << YAML::Value
+      << core::FormatDuration(c.pipeline.checkpoint_interval_ns);
+  out << YAML::Key << "sensitivity_rules" << YAML::Value << YAML::BeginSeq;
+  for (const auto& r : dc.sensitivity) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value << r.selector.text()
+        << YAML::Key << "sensitivity" << YAML::Value << r.sensitivity << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "mutes" << YAML::Value << YAML::BeginSeq;
+  for (const auto& m : dc.mutes) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value << m.selector.text()
+        << YAML::Key << "comment" << YAML::Value << m.comment << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap << YAML::Key << "path"
+      << YAML::Value << c.pipeline.data_dir << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap << YAML::Key << "level" << YAML::Value
       << c.log_level << YAML::EndMap;
   out << YAML::EndMap;

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "core/status_util.h"
 
 namespace augur::app {
 namespace {
@@ -54,6 +58,10 @@ absl::Status PipelineConfig::Validate() const {
   if (idle_expiry_ns < flush_interval_ns) {
     return absl::InvalidArgumentError("pipeline.idle_expiry must be at least the flush interval");
   }
+  if (checkpoint_interval_ns < core::kNsPerSecond) {
+    return absl::InvalidArgumentError("detection.checkpoint_interval must be at least 1s");
+  }
+  if (auto s = series.detection.Validate(); !s.ok()) return s;
   if (series.max_series_per_service < 1) {
     return absl::InvalidArgumentError("limits.max_series_per_service must be at least 1");
   }
@@ -83,7 +91,12 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
       metrics);
   for (int i = 0; i < n; ++i) {
     derive_.push_back(std::make_unique<derive::DeriveShard>(config_.derive, n, metrics));
-    series_.push_back(std::make_unique<detect::SeriesTable>(config_.series, metrics));
+    detect::SeriesTableConfig series = config_.series;
+    series.shard_index = i;
+    series_.push_back(std::make_unique<detect::SeriesTable>(series, metrics));
+  }
+  if (!config_.data_dir.empty()) {
+    store_ = std::make_unique<store::CheckpointStore>(config_.data_dir);
   }
   series_count_ = std::make_unique<std::atomic<size_t>[]>(n);
   series_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
@@ -105,6 +118,10 @@ Pipeline::~Pipeline() { Drain(); }
 
 absl::Status Pipeline::Start() {
   if (auto s = config_.Validate(); !s.ok()) return s;
+  if (store_ != nullptr) {
+    if (auto s = store_->Open(); !s.ok()) return s;
+    if (auto s = LoadState(); !s.ok()) return s;
+  }
   running_ = true;
   for (size_t i = 0; i < series_.size(); ++i) {
     series_threads_.emplace_back([this, i] { RunSeriesShard(static_cast<int>(i)); });
@@ -123,7 +140,203 @@ void Pipeline::Drain() {
   bus_->CloseSeries();
   for (auto& t : series_threads_) t.join();
   running_ = false;
+  if (store_ != nullptr) {
+    for (size_t i = 0; i < series_.size(); ++i) SaveShard(static_cast<int>(i), /*sync=*/true);
+    store_->Flush();
+  }
   spdlog::info("pipeline drained");
+}
+
+namespace {
+
+std::string CheckpointName(int shard) { return fmt::format("models/shard-{:03}.ckpt", shard); }
+
+}  // namespace
+
+void Pipeline::SaveShard(int index, bool sync) {
+  std::string bytes;
+  series_[index]->models().Save(&bytes);
+  if (sync) {
+    if (absl::Status s = store_->Write(CheckpointName(index), bytes); !s.ok()) {
+      spdlog::error("checkpoint of shard {}: {}", index, core::MessageOf(s));
+    }
+  } else {
+    store_->WriteAsync(CheckpointName(index), std::move(bytes));
+  }
+}
+
+void Pipeline::Checkpoint() {
+  if (store_ == nullptr) return;
+  if (running_.load() && !draining_.load()) {
+    ForEachSeriesShard([this](int j, detect::SeriesTable&) { SaveShard(j, /*sync=*/false); });
+  } else {
+    for (size_t i = 0; i < series_.size(); ++i) SaveShard(static_cast<int>(i), /*sync=*/true);
+  }
+  store_->Flush();
+}
+
+absl::Status Pipeline::LoadState() {
+  const int n = static_cast<int>(series_.size());
+  size_t files = 0;
+  for (const std::string& name : store_->List("models")) {
+    if (!name.ends_with(".ckpt")) continue;
+    absl::StatusOr<std::string> bytes = store_->Read(name);
+    absl::StatusOr<std::vector<std::string>> parts =
+        bytes.ok() ? detect::SeriesModels::SplitCheckpoint(*bytes, n) : bytes.status();
+    if (!parts.ok()) {
+      // A damaged checkpoint costs relearning, not the start.
+      spdlog::warn("ignoring checkpoint {}: {}", name, core::MessageOf(parts.status()));
+      continue;
+    }
+    for (int j = 0; j < n; ++j) {
+      if (absl::Status s = series_[j]->models().Restore((*parts)[j]); !s.ok()) {
+        spdlog::warn("ignoring part of checkpoint {}: {}", name, core::MessageOf(s));
+      }
+    }
+    ++files;
+    // Files of shards that no longer exist are folded into the current ones at the next save.
+    int index = -1;
+    if (std::sscanf(name.c_str(), "models/shard-%d.ckpt", &index) == 1 && index >= n) {
+      store_->Remove(name);
+    }
+  }
+  if (files > 0) spdlog::info("resumed models from {} checkpoint file(s)", files);
+
+  std::lock_guard lock(user_mu_);
+  using nlohmann::json;
+  if (absl::StatusOr<std::string> mutes = store_->Read("mutes.json"); mutes.ok()) {
+    json list = json::parse(*mutes, nullptr, false);
+    for (const json& m : list.is_array() ? list : json::array()) {
+      absl::StatusOr<core::LabelSelector> selector =
+          core::LabelSelector::Parse(m.value("match", std::string()));
+      if (!selector.ok()) continue;
+      detect::Mute mute{m.value("id", uint64_t{0}), std::move(*selector),
+                        m.value("until_unix_nano", core::TimeNs{0}), m.value("comment", "")};
+      next_mute_id_ = std::max(next_mute_id_, mute.id + 1);
+      api_mutes_.push_back(std::move(mute));
+    }
+  }
+  if (absl::StatusOr<std::string> rules = store_->Read("sensitivity.json"); rules.ok()) {
+    json list = json::parse(*rules, nullptr, false);
+    for (const json& r : list.is_array() ? list : json::array()) {
+      absl::StatusOr<core::LabelSelector> selector =
+          core::LabelSelector::Parse(r.value("match", std::string()));
+      if (selector.ok()) {
+        api_sensitivity_.push_back({std::move(*selector), r.value("sensitivity", 1.0)});
+      }
+    }
+  }
+  BroadcastUserState();
+  return absl::OkStatus();
+}
+
+void Pipeline::PersistUserState() {
+  if (store_ == nullptr) return;
+  using nlohmann::json;
+  json mutes = json::array();
+  for (const detect::Mute& m : api_mutes_) {
+    mutes.push_back(json{{"id", m.id},
+                         {"match", m.selector.text()},
+                         {"until_unix_nano", m.until_ns},
+                         {"comment", m.comment}});
+  }
+  store_->WriteAsync("mutes.json", mutes.dump(2));
+  json rules = json::array();
+  for (const detect::SensitivityRule& r : api_sensitivity_) {
+    rules.push_back(json{{"match", r.selector.text()}, {"sensitivity", r.sensitivity}});
+  }
+  store_->WriteAsync("sensitivity.json", rules.dump(2));
+}
+
+void Pipeline::BroadcastUserState() {
+  std::vector<detect::SensitivityRule> rules = api_sensitivity_;
+  for (const auto& r : config_.series.detection.sensitivity) rules.push_back(r);
+  std::vector<detect::Mute> mutes = api_mutes_;
+  auto apply = [&](int, detect::SeriesTable& t) {
+    t.models().SetApiMutes(mutes);
+    t.models().SetSensitivityRules(rules);
+  };
+  if (running_.load()) {
+    ForEachSeriesShard(apply);
+  } else {
+    for (size_t j = 0; j < series_.size(); ++j) apply(static_cast<int>(j), *series_[j]);
+  }
+}
+
+std::vector<detect::AnomalyEvent> Pipeline::Anomalies(const detect::EventFilter& filter) {
+  std::vector<std::vector<detect::AnomalyEvent>> parts(series_.size());
+  ForEachSeriesShard(
+      [&](int j, detect::SeriesTable& t) { t.models().CollectEvents(filter, &parts[j]); });
+  std::vector<detect::AnomalyEvent> out;
+  for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+  return out;
+}
+
+std::vector<detect::SeriesSnapshot> Pipeline::Series(const core::LabelSelector& selector,
+                                                     size_t limit) {
+  std::vector<std::vector<detect::SeriesSnapshot>> parts(series_.size());
+  ForEachSeriesShard(
+      [&](int j, detect::SeriesTable& t) { t.models().CollectSeries(selector, limit, &parts[j]); });
+  std::vector<detect::SeriesSnapshot> out;
+  for (auto& p : parts) {
+    for (auto& s : p) {
+      if (out.size() < limit) out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+bool Pipeline::Feedback(uint64_t event_id) {
+  // Event ids carry their shard in the low byte.
+  const int shard = static_cast<int>(event_id & 0xff);
+  if (shard >= static_cast<int>(series_.size())) return false;
+  bool found = false;
+  ForEachSeriesShard([&](int, detect::SeriesTable& t) { found = t.models().Feedback(event_id); },
+                     shard);
+  return found;
+}
+
+std::vector<detect::Mute> Pipeline::Mutes() {
+  std::lock_guard lock(user_mu_);
+  const core::TimeNs now = core::Clock::Real().NowNs();
+  std::erase_if(api_mutes_,
+                [&](const detect::Mute& m) { return m.until_ns != 0 && m.until_ns <= now; });
+  std::vector<detect::Mute> out = config_.series.detection.mutes;
+  out.insert(out.end(), api_mutes_.begin(), api_mutes_.end());
+  return out;
+}
+
+detect::Mute Pipeline::AddMute(core::LabelSelector selector, core::TimeNs until_ns,
+                               std::string comment) {
+  std::lock_guard lock(user_mu_);
+  detect::Mute mute{next_mute_id_++, std::move(selector), until_ns, std::move(comment)};
+  api_mutes_.push_back(mute);
+  PersistUserState();
+  BroadcastUserState();
+  return mute;
+}
+
+bool Pipeline::RemoveMute(uint64_t id) {
+  std::lock_guard lock(user_mu_);
+  auto it = std::find_if(api_mutes_.begin(), api_mutes_.end(),
+                         [id](const detect::Mute& m) { return m.id == id; });
+  if (it == api_mutes_.end()) return false;
+  api_mutes_.erase(it);
+  PersistUserState();
+  BroadcastUserState();
+  return true;
+}
+
+std::vector<detect::SensitivityRule> Pipeline::SensitivityRules() {
+  std::lock_guard lock(user_mu_);
+  return api_sensitivity_;
+}
+
+void Pipeline::SetSensitivityRules(std::vector<detect::SensitivityRule> rules) {
+  std::lock_guard lock(user_mu_);
+  api_sensitivity_ = std::move(rules);
+  PersistUserState();
+  BroadcastUserState();
 }
 
 void Pipeline::FlushDerive(int index, derive::DeriveShard& shard, bool expire_all) {
@@ -168,6 +381,8 @@ void Pipeline::RunDeriveShard(int index) {
       next_flush = now + config_.flush_interval_ns;
     }
   }
+  // Drained: nothing older is pending here either.
+  shard.AdvanceWatermark(max_watermark_.load(std::memory_order_relaxed));
   FlushDerive(index, shard, /*expire_all=*/true);
 }
 
@@ -175,6 +390,7 @@ void Pipeline::RunSeriesShard(int index) {
   auto& queue = bus_->series_queue(index);
   detect::SeriesTable& table = *series_[index];
   core::TimeNs next_expiry = WallNs() + core::kNsPerSecond;
+  core::TimeNs next_checkpoint = WallNs() + config_.checkpoint_interval_ns;
   while (true) {
     bus::SeriesMessage message;
     bool control = false;
@@ -194,6 +410,10 @@ void Pipeline::RunSeriesShard(int index) {
       series_count_[index].store(table.span_metric_series(), std::memory_order_relaxed);
       series_bytes_[index].store(table.MemoryBytes(), std::memory_order_relaxed);
       next_expiry = WallNs() + core::kNsPerSecond;
+    }
+    if (store_ != nullptr && WallNs() >= next_checkpoint) {
+      SaveShard(index, /*sync=*/false);  // serialised here, written by the store's thread
+      next_checkpoint = WallNs() + config_.checkpoint_interval_ns;
     }
   }
 }

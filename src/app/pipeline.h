@@ -8,15 +8,18 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "api/backend.h"
 #include "bus/local_bus.h"
 #include "core/self_metrics.h"
 #include "derive/derive_shard.h"
 #include "detect/series_table.h"
+#include "store/checkpoint_store.h"
 
 namespace augur::app {
 
@@ -27,7 +30,10 @@ struct PipelineConfig {
   // Wall time without data after which a derive shard expires every span waiting for pairing.
   core::TimeNs idle_expiry_ns = 10 * core::kNsPerSecond;
   derive::DeriveConfig derive;
-  detect::SeriesTableConfig series;
+  detect::SeriesTableConfig series;  // series.detection configures the models
+  // Where checkpoints, mutes and API sensitivity rules live; "" keeps everything in memory.
+  std::string data_dir = "./augur-data";
+  core::TimeNs checkpoint_interval_ns = 5 * core::kNsPerMinute;  // wall time
 
   absl::Status Validate() const;
   int ResolvedShards() const;
@@ -51,6 +57,20 @@ class Pipeline final : public api::Backend {
   void WriteMetrics(core::Exposition* out) override;
   bool Ready() override { return running_.load() && !draining_.load(); }
 
+  std::vector<detect::AnomalyEvent> Anomalies(const detect::EventFilter& filter) override;
+  std::vector<detect::SeriesSnapshot> Series(const core::LabelSelector& selector,
+                                             size_t limit) override;
+  bool Feedback(uint64_t event_id) override;
+  std::vector<detect::Mute> Mutes() override;
+  detect::Mute AddMute(core::LabelSelector selector, core::TimeNs until_ns,
+                       std::string comment) override;
+  bool RemoveMute(uint64_t id) override;
+  std::vector<detect::SensitivityRule> SensitivityRules() override;
+  void SetSensitivityRules(std::vector<detect::SensitivityRule> rules) override;
+
+  // Saves every shard's models now (on the shard threads while running); for tests and tools.
+  void Checkpoint();
+
   // Runs `fn` on every series shard's thread (or only on shard `only`) and waits. For queries.
   void ForEachSeriesShard(const std::function<void(int shard, detect::SeriesTable&)>& fn,
                           int only = -1);
@@ -59,6 +79,10 @@ class Pipeline final : public api::Backend {
   void RunDeriveShard(int index);
   void RunSeriesShard(int index);
   void FlushDerive(int index, derive::DeriveShard& shard, bool expire_all);
+  absl::Status LoadState();
+  void SaveShard(int index, bool sync);
+  void PersistUserState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(user_mu_);
+  void BroadcastUserState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(user_mu_);
 
   PipelineConfig config_;
   core::SelfMetrics* metrics_;
@@ -76,6 +100,13 @@ class Pipeline final : public api::Backend {
   std::unique_ptr<std::atomic<size_t>[]> series_count_;
   std::unique_ptr<std::atomic<size_t>[]> series_bytes_;
   std::vector<std::unique_ptr<core::SelfMetrics::CallbackHandle>> gauges_;
+
+  std::unique_ptr<store::CheckpointStore> store_;
+  // Mutes and sensitivity rules set through the API; pushed to every shard when they change.
+  std::mutex user_mu_;
+  std::vector<detect::Mute> api_mutes_ ABSL_GUARDED_BY(user_mu_);
+  std::vector<detect::SensitivityRule> api_sensitivity_ ABSL_GUARDED_BY(user_mu_);
+  uint64_t next_mute_id_ ABSL_GUARDED_BY(user_mu_) = 1;
 };
 
 }  // namespace augur::app

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -21,6 +22,7 @@ PipelineConfig TestConfig(int shards) {
   PipelineConfig c;
   c.shards = shards;
   c.flush_interval_ns = 20 * kMs;
+  c.data_dir = "";  // tests that need one set it
   return c;
 }
 
@@ -135,6 +137,101 @@ TEST(PipelineTest, RefusesWhenFullWithoutLosingWhatWasAccepted) {
   auto services = pipeline.Services(pipeline.Now());
   ASSERT_EQ(services.size(), 3u);
   EXPECT_EQ(services[1].requests_total, static_cast<uint64_t>(accepted) * 20);
+}
+
+}  // namespace
+}  // namespace augur::app
+
+namespace augur::app {
+namespace {
+
+std::string TempDataDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("augur-pipeline-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir.string();
+}
+
+// Spans of one frontend operation in each of `windows` consecutive 10 s windows.
+void SendWindows(Pipeline& pipeline, core::TimeNs t0, int windows, uint64_t first_trace) {
+  for (int w = 0; w < windows; ++w) {
+    model::SpanBatchBuilder b;
+    for (int i = 0; i < 20; ++i) {
+      core::TimeNs t = t0 + w * 10 * core::kNsPerSecond + i * kMs;
+      AddTrace(b, first_trace + w * 100 + i, t, false);
+    }
+    while (!pipeline.bus()->PublishSpans(std::make_shared<model::SpanBatch>(b.Take())).ok()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+}
+
+TEST(PipelineDetectionTest, ClosedWindowsAreModelledAndModelsSurviveARestart) {
+  const std::string dir = TempDataDir("restart");
+  const core::TimeNs t0 = core::FloorTo(core::Clock::Real().NowNs(), 10 * core::kNsPerSecond) -
+                          3600 * core::kNsPerSecond;
+  PipelineConfig config = TestConfig(2);
+  config.data_dir = dir;
+  config.derive.allowed_lateness_ns = 0;
+  size_t modelled = 0;
+  {
+    core::SelfMetrics metrics;
+    Pipeline pipeline(config, &metrics);
+    ASSERT_TRUE(pipeline.Start().ok());
+    SendWindows(pipeline, t0, 30, 1);
+    pipeline.Drain();  // saves the checkpoint
+    auto series =
+        pipeline.Series(*core::LabelSelector::Parse("service{service_name=\"frontend\"}"), 10);
+    ASSERT_EQ(series.size(), 3u) << "points " << metrics.Value("augur_detect_points") << " skipped "
+                                 << metrics.Value("augur_series_windows_skipped") << " partials "
+                                 << metrics.Value("augur_series_partials");
+    for (const auto& s : series) {
+      if (s.ref.signal == "rate") modelled = s.history.size();
+    }
+    EXPECT_GE(modelled, 20u);  // most of the 30 windows closed (the last ones stay open)
+    EXPECT_GT(metrics.Value("augur_detect_points"), 0);
+  }
+  ASSERT_FALSE(store::CheckpointStore(dir).List("models").empty());
+  {
+    core::SelfMetrics metrics;
+    config.shards = 3;  // another shard count: entries are routed to their new owners
+    Pipeline pipeline(config, &metrics);
+    ASSERT_TRUE(pipeline.Start().ok());
+    SendWindows(pipeline, t0 + 300 * core::kNsPerSecond, 5, 100000);
+    pipeline.Drain();
+    EXPECT_GT(metrics.Value("augur_detect_models_restored"), 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(PipelineDetectionTest, MutesAndSensitivityPersistAcrossRestarts) {
+  const std::string dir = TempDataDir("user-state");
+  PipelineConfig config = TestConfig(1);
+  config.data_dir = dir;
+  {
+    core::SelfMetrics metrics;
+    Pipeline pipeline(config, &metrics);
+    ASSERT_TRUE(pipeline.Start().ok());
+    pipeline.AddMute(*core::LabelSelector::Parse("{service_name=\"batch\"}"), 0, "nightly job");
+    pipeline.SetSensitivityRules({{*core::LabelSelector::Parse("{signal=\"error_ratio\"}"), 0.5}});
+    pipeline.Drain();
+  }
+  {
+    core::SelfMetrics metrics;
+    Pipeline pipeline(config, &metrics);
+    ASSERT_TRUE(pipeline.Start().ok());
+    auto mutes = pipeline.Mutes();
+    ASSERT_EQ(mutes.size(), 1u);
+    EXPECT_EQ(mutes[0].comment, "nightly job");
+    EXPECT_EQ(mutes[0].selector.text(), "{service_name=\"batch\"}");
+    auto rules = pipeline.SensitivityRules();
+    ASSERT_EQ(rules.size(), 1u);
+    EXPECT_EQ(rules[0].sensitivity, 0.5);
+    EXPECT_TRUE(pipeline.RemoveMute(mutes[0].id));
+    EXPECT_TRUE(pipeline.Mutes().empty());
+    pipeline.Drain();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/detection_api.h"
 #include "api/http_api.h"
+#include "api/inference_api.h"
 #include "core/status_util.h"
 #include "ingest/otlp_grpc_receiver.h"
 #include "ingest/otlp_http_receiver.h"
@@ -64,6 +66,10 @@ int RunAugur(const AugurConfig& config) {
       ServerOptions(config.api_endpoint, config.receiver.max_request_bytes, config.http_threads));
   api::HttpApi api(&pipeline, &metrics);
   api.Register(&api_server);
+  api::DetectionApi detection_api(&pipeline);
+  detection_api.Register(&api_server);
+  api::InferenceApi inference_api;
+  inference_api.Register(&api_server);
 
   for (auto [what, status] :
        {std::pair{"OTLP/HTTP", otlp_http.Start()}, std::pair{"OTLP/gRPC", grpc_receiver.Start()},

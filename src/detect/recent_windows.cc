@@ -90,4 +90,19 @@ void RecentWindows::Collect(core::TimeNs now, core::TimeNs range_ns, WindowStats
   out->covered_ns = std::max(out->covered_ns, range_ns);
 }
 
+bool RecentWindows::Window(core::TimeNs start, WindowStats* out) const {
+  const int64_t index = core::FloorTo(start, fine_ns_) / fine_ns_;
+  const size_t s = static_cast<size_t>(((index % kFineSlots) + kFineSlots) % kFineSlots);
+  const Slot& slot = slots_[s];
+  if (out->buckets.size() < num_buckets_) out->buckets.resize(num_buckets_);
+  if (slot.index != index) return false;
+  out->count += slot.count;
+  out->errors += slot.errors;
+  out->sum += slot.sum;
+  const uint32_t* b = &buckets_[s * num_buckets_];
+  for (size_t i = 0; i < num_buckets_; ++i) out->buckets[i] += b[i];
+  out->covered_ns = std::max(out->covered_ns, fine_ns_);
+  return true;
+}
+
 }  // namespace augur::detect

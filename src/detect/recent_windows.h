@@ -46,6 +46,10 @@ class RecentWindows {
   // slots) into `out` (which must have num_buckets buckets).
   void Collect(core::TimeNs now, core::TimeNs range_ns, WindowStats* out) const;
 
+  // Adds the fine window starting at `start` into `out` if the ring still holds it. False when it
+  // holds no data for that window (nothing was added).
+  bool Window(core::TimeNs start, WindowStats* out) const;
+
   size_t MemoryBytes() const { return sizeof(*this) + buckets_.capacity() * sizeof(uint32_t); }
 
  private:

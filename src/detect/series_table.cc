@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "model/metric_names.h"
 
 namespace augur::detect {
@@ -102,6 +104,11 @@ struct SeriesTable::IngestedSeries {
   std::vector<std::pair<double, double>> quantiles;
   core::TimeNs last_time = kNever;
   core::TimeNs last_seen = kNever;
+  // What the models last saw: counters and histograms are modelled as changes since then.
+  core::TimeNs modelled_time = kNever;
+  double modelled_value = 0;
+  uint64_t modelled_count = 0;
+  std::vector<uint64_t> modelled_buckets;
 };
 
 struct SeriesTable::Service {
@@ -114,12 +121,28 @@ struct SeriesTable::Service {
   uint64_t dropped_as_client = 0;
   uint64_t dropped_as_server = 0;
   std::array<uint64_t, 7> log_records{};  // by model::Severity
-  size_t series = 0;                      // span-metric and ingested series, against the limit
+  std::array<uint64_t, 7> log_records_modelled{};
+  size_t series = 0;  // span-metric and ingested series, against the limit
   core::TimeNs last_seen = kNever;
+  // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
+  double last_error_ratio = 0;
+  double last_p95_ms = 0;
 };
 
+namespace {
+
+DetectionConfig WithIdleTimeout(DetectionConfig detection, core::TimeNs idle) {
+  detection.idle_timeout_ns = idle;
+  return detection;
+}
+
+}  // namespace
+
 SeriesTable::SeriesTable(SeriesTableConfig config, core::SelfMetrics* metrics)
-    : config_(std::move(config)), source_watermarks_(std::max(1, config_.stage1_shards), kNever) {
+    : config_(std::move(config)),
+      source_watermarks_(std::max(1, config_.stage1_shards), kNever),
+      models_(WithIdleTimeout(config_.detection, config_.series_idle_timeout_ns),
+              config_.shard_index, metrics) {
   overflow_total_ = metrics->GetCounter(
       "augur_series_overflow",
       "Span-metric series folded into overflow_operation: the service reached its series limit.");
@@ -131,6 +154,9 @@ SeriesTable::SeriesTable(SeriesTableConfig config, core::SelfMetrics* metrics)
   partials_total_ = metrics->GetCounter("augur_series_partials", "Partial aggregates merged.");
   metric_points_total_ =
       metrics->GetCounter("augur_series_metric_points", "Ingested metric points stored.");
+  windows_skipped_total_ = metrics->GetCounter(
+      "augur_series_windows_skipped",
+      "Event-time windows not modelled because the watermark jumped past them.");
 }
 
 SeriesTable::~SeriesTable() = default;
@@ -248,7 +274,171 @@ void SeriesTable::ConsumePartials(const model::PartialBatch& batch) {
     core::TimeNs& w = source_watermarks_[batch.source_shard];
     w = std::max(w, batch.watermark);
     watermark_ = *std::min_element(source_watermarks_.begin(), source_watermarks_.end());
+    CloseWindows();
   }
+}
+
+void SeriesTable::CloseWindows() {
+  if (watermark_ == kNever || !config_.detection.enabled) return;
+  const core::TimeNs window = config_.window_ns;
+  // Windows that end at or before the watermark are complete.
+  const core::TimeNs first_open = core::FloorTo(watermark_, window);
+  if (next_close_ == kNever) next_close_ = first_open;
+  // The recent windows hold the last few; a jump beyond them skips what they no longer hold.
+  const core::TimeNs oldest_held = first_open - (RecentWindows::kFineSlots - 1) * window;
+  if (next_close_ < oldest_held) {
+    windows_skipped_total_->Add(static_cast<uint64_t>((oldest_held - next_close_) / window));
+    next_close_ = oldest_held;
+  }
+  while (next_close_ < first_open) {
+    CloseWindow(next_close_);
+    next_close_ += window;
+  }
+}
+
+void SeriesTable::CloseWindow(core::TimeNs start) {
+  const double window_s = static_cast<double>(config_.window_ns) / core::kNsPerSecond;
+  const uint64_t min_requests = config_.detection.min_requests;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto ratio = [&](const WindowStats& w) {
+    return w.count >= min_requests && w.count > 0
+               ? static_cast<double>(w.errors) / static_cast<double>(w.count)
+               : nan;
+  };
+  auto p95 = [&](const WindowStats& w, std::span<const double> bounds, double to_ms) {
+    return w.count >= min_requests && w.count > 0 ? w.Quantile(bounds, 0.95) * to_ms : nan;
+  };
+  const auto& ms_bounds = config_.latency_bounds_ms;
+  const auto& s_bounds = config_.graph_bounds_s;
+
+  for (auto& [name, service] : services_) {
+    Service& svc = *service;
+    WindowStats requests, all;
+    bool has_requests = false;
+    for (const auto& [key, op] : svc.operations) {
+      WindowStats w;
+      op->recent.Window(start, &w);
+      SeriesRef ref{"span_metrics",
+                    {{"service_name", name},
+                     {"span_kind", std::string(model::SpanKindName(op->kind))},
+                     {"span_name", op->span_name}},
+                    "rate"};
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s);
+      ref.signal = "error_ratio";
+      models_.Observe(ref, name, start, ratio(w));
+      ref.signal = "p95_latency_ms";
+      models_.Observe(ref, name, start, p95(w, ms_bounds, 1));
+      all.MergeFrom(w);
+      if (IsRequestKind(op->kind)) {
+        has_requests = true;
+        requests.MergeFrom(w);
+      }
+    }
+    if (!svc.operations.empty()) {
+      const WindowStats& w = has_requests ? requests : all;
+      SeriesRef ref{"service", {{"service_name", name}}, "rate"};
+      const double rate = static_cast<double>(w.count) / window_s;
+      const double errors = ratio(w);
+      const double latency = p95(w, ms_bounds, 1);
+      models_.Observe(ref, name, start, rate);
+      ref.signal = "error_ratio";
+      models_.Observe(ref, name, start, errors);
+      ref.signal = "p95_latency_ms";
+      models_.Observe(ref, name, start, latency);
+      if (!std::isnan(errors)) svc.last_error_ratio = errors;
+      if (!std::isnan(latency)) svc.last_p95_ms = latency;
+      // Saturation: the mean of the service's instances' latest saturation gauge, if it has one.
+      double saturation = 0;
+      int instances = 0;
+      for (const auto& [k, s] : svc.ingested) {
+        if (s->family == config_.detection.saturation_metric &&
+            s->kind == core::MetricKind::kGauge) {
+          saturation += s->value;
+          ++instances;
+        }
+      }
+      const std::array<double, SeriesModels::kServiceSignals> vector = {
+          rate, svc.last_error_ratio, svc.last_p95_ms, instances > 0 ? saturation / instances : 0};
+      models_.ObserveService(name, start, vector);
+    }
+    for (const auto& [key, edge] : svc.inbound) {
+      WindowStats w;
+      edge->recent.Window(start, &w);
+      SeriesRef ref{
+          "service_graph",
+          {{"client", edge->client}, {"connection_type", edge->connection_type}, {"server", name}},
+          "rate"};
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s);
+      ref.signal = "error_ratio";
+      models_.Observe(ref, name, start, ratio(w));
+      ref.signal = "p95_latency_ms";
+      models_.Observe(ref, name, start, p95(w, s_bounds, 1000));
+    }
+    // Warnings and errors logged per second; quieter severities are not modelled.
+    for (model::Severity sev : {model::Severity::kWarn, model::Severity::kError}) {
+      const size_t i = static_cast<size_t>(sev);
+      const uint64_t delta = svc.log_records[i] - svc.log_records_modelled[i];
+      svc.log_records_modelled[i] = svc.log_records[i];
+      if (svc.log_records[i] == 0) continue;
+      SeriesRef ref{"logs",
+                    {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
+                    "rate"};
+      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s);
+    }
+    for (auto& [key, s] : svc.ingested) ModelIngested(svc, *s);
+  }
+}
+
+void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
+  if (s.last_time <= s.modelled_time) return;  // nothing new since the last window
+  SeriesRef ref;
+  ref.family = s.family;
+  ref.labels = s.labels;
+  const core::TimeNs t = s.last_time;
+  const double elapsed_s = static_cast<double>(t - s.modelled_time) / core::kNsPerSecond;
+  switch (s.kind) {
+    case core::MetricKind::kGauge:
+      ref.signal = "value";
+      models_.Observe(ref, service.name, t, s.value);
+      break;
+    case core::MetricKind::kCounter:
+      // A counter is modelled as its rate; the first point and resets only set the baseline.
+      if (s.modelled_time != kNever && s.value >= s.modelled_value && elapsed_s > 0) {
+        ref.signal = "rate";
+        models_.Observe(ref, service.name, t, (s.value - s.modelled_value) / elapsed_s);
+      }
+      s.modelled_value = s.value;
+      break;
+    case core::MetricKind::kHistogram: {
+      // The p95 of what was recorded since the last modelled point.
+      if (s.modelled_time != kNever && s.modelled_buckets.size() == s.buckets.size() &&
+          s.count >= s.modelled_count) {
+        WindowStats w;
+        w.buckets.resize(s.buckets.size());
+        for (size_t i = 0; i < s.buckets.size(); ++i) {
+          w.buckets[i] =
+              s.buckets[i] >= s.modelled_buckets[i] ? s.buckets[i] - s.modelled_buckets[i] : 0;
+        }
+        w.count = s.count - s.modelled_count;
+        ref.signal = "p95";
+        models_.Observe(
+            ref, service.name, t,
+            w.count > 0 ? w.Quantile(s.bounds, 0.95) : std::numeric_limits<double>::quiet_NaN());
+      }
+      s.modelled_buckets = s.buckets;
+      s.modelled_count = s.count;
+      break;
+    }
+    case core::MetricKind::kSummary:
+      for (const auto& [q, v] : s.quantiles) {
+        if (q == 0.95 || q == 0.99 || s.quantiles.size() == 1) {
+          ref.signal = fmt::format("q{}", q);
+          models_.Observe(ref, service.name, t, v);
+        }
+      }
+      break;
+  }
+  s.modelled_time = t;
 }
 
 void SeriesTable::AddIngested(const model::MetricBatch& batch, const model::MetricPoint& point) {
@@ -414,6 +604,7 @@ void SeriesTable::ExpireIdle(core::TimeNs now) {
     }
   }
   if (expired > 0) expired_total_->Add(expired);
+  models_.ExpireIdle(now);
 }
 
 namespace {
@@ -513,6 +704,7 @@ void SeriesTable::CollectEdges(core::TimeNs now, std::vector<EdgeSummary>* out) 
 }
 
 void SeriesTable::WriteExposition(core::Exposition* out) const {
+  models_.WriteExposition(out);
   using core::Label;
   using core::MetricKind;
   auto& calls = out->GetFamily("traces_span_metrics_calls", MetricKind::kCounter,
@@ -606,7 +798,8 @@ void SeriesTable::WriteExposition(core::Exposition* out) const {
 }
 
 size_t SeriesTable::MemoryBytes() const {
-  size_t bytes = sizeof(*this) + services_.capacity() * (sizeof(std::string) + sizeof(void*));
+  size_t bytes = sizeof(*this) - sizeof(models_) +
+                 services_.capacity() * (sizeof(std::string) + sizeof(void*));
   for (const auto& [name, s] : services_) {
     bytes += sizeof(Service) + name.capacity();
     bytes += s->operations.capacity() * (sizeof(OpKey) + sizeof(void*) + 1);

@@ -1,7 +1,10 @@
 // Stage 2 of the pipeline for one shard: the series this shard owns, keyed by service (so a
 // service's span metrics, its inbound graph edges, its log counts and its ingested metrics live
-// together, where its multi-signal models will). Partials from stage 1 merge here into cumulative
-// series (for /metrics) and recent windows (for the REST API and, next, the detectors).
+// together, with its multi-signal model). Partials from stage 1 merge here into cumulative series
+// (for /metrics) and recent windows (for the REST API). Each time the watermark closes an
+// event-time window, every series yields that window's point to its models (SeriesModels):
+// counters as rates, histograms as p95, ratios and latencies only when the window had enough
+// requests.
 //
 // Bounds: at most `max_series_per_service` span-metric and ingested series per service (further
 // span-metric series fold into span_name="overflow_operation"; further ingested series are
@@ -26,6 +29,7 @@
 #include "core/self_metrics.h"
 #include "core/time.h"
 #include "detect/recent_windows.h"
+#include "detect/series_models.h"
 #include "model/metric.h"
 #include "model/partials.h"
 #include "model/span.h"
@@ -40,6 +44,8 @@ struct SeriesTableConfig {
   size_t max_series_per_service = 2000;
   core::TimeNs series_idle_timeout_ns = 5 * core::kNsPerMinute;
   int stage1_shards = 1;  // watermark sources
+  int shard_index = 0;
+  DetectionConfig detection;
 };
 
 // Rates and latency over a recent range of event time.
@@ -106,6 +112,9 @@ class SeriesTable {
   size_t span_metric_series() const { return red_series_; }
   size_t MemoryBytes() const;
 
+  SeriesModels& models() { return models_; }
+  const SeriesModels& models() const { return models_; }
+
  private:
   struct Service;
   struct Operation;
@@ -120,18 +129,25 @@ class SeriesTable {
   void AddIngested(const model::MetricBatch& batch, const model::MetricPoint& point);
   RecentStats Recent(const RecentWindows& windows, std::span<const double> bounds, double to_ms,
                      core::TimeNs now, core::TimeNs range) const;
+  // Hands every series' point of each window the watermark has completed to the models.
+  void CloseWindows();
+  void CloseWindow(core::TimeNs start);
+  void ModelIngested(Service& service, IngestedSeries& s);
 
   SeriesTableConfig config_;
   absl::flat_hash_map<std::string, std::unique_ptr<Service>> services_;
   std::vector<core::TimeNs> source_watermarks_;
   core::TimeNs watermark_ = INT64_MIN;
+  core::TimeNs next_close_ = INT64_MIN;  // start of the next window to close
   size_t red_series_ = 0;
+  SeriesModels models_;
 
   core::Counter* overflow_total_;
   core::Counter* ingested_dropped_total_;
   core::Counter* expired_total_;
   core::Counter* partials_total_;
   core::Counter* metric_points_total_;
+  core::Counter* windows_skipped_total_;
 };
 
 }  // namespace augur::detect

@@ -232,3 +232,108 @@ TEST(SeriesTableTest, IngestedMetricsAreExposedWithPrometheusNames) {
 
 }  // namespace
 }  // namespace augur::detect
+
+namespace augur::detect {
+namespace {
+
+std::vector<SeriesSnapshot> Snapshots(const SeriesTable& table, std::string_view selector) {
+  std::vector<SeriesSnapshot> out;
+  table.models().CollectSeries(*core::LabelSelector::Parse(selector), 100, &out);
+  return out;
+}
+
+TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels) {
+  core::SelfMetrics metrics;
+  SeriesTableConfig config;
+  config.detection.min_requests = 10;
+  SeriesTable table(config, &metrics);
+  // Six windows: 30 calls each (3 errors), then a quiet window with 4 calls.
+  for (int w = 0; w < 7; ++w) {
+    model::PartialBatch b;
+    b.source_shard = 0;
+    core::TimeNs start = kT0 + w * 10 * kS;
+    uint64_t calls = w < 6 ? 27 : 4;
+    b.red.push_back(
+        Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kUnset, start, calls, 2));
+    if (w < 6)
+      b.red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kError, start, 3, 5));
+    b.watermark = start;  // closes the windows before this one
+    table.ConsumePartials(b);
+  }
+  model::PartialBatch last;
+  last.source_shard = 0;
+  last.watermark = kT0 + 80 * kS;
+  table.ConsumePartials(last);
+
+  auto rate = Snapshots(table, R"(span_metrics{service_name="cart",signal="rate"})");
+  ASSERT_EQ(rate.size(), 1u);
+  ASSERT_EQ(rate[0].history.size(), 8u);           // windows 0..7 (the last one empty)
+  EXPECT_FLOAT_EQ(rate[0].history[0].value, 3.0);  // 30 calls / 10 s
+  EXPECT_FLOAT_EQ(rate[0].history[6].value, 0.4);
+  EXPECT_FLOAT_EQ(rate[0].history[7].value, 0.0);
+  EXPECT_EQ(rate[0].history[0].t, kT0);
+
+  auto ratio = Snapshots(table, R"(span_metrics{service_name="cart",signal="error_ratio"})");
+  ASSERT_EQ(ratio.size(), 1u);
+  // The quiet windows (4 and 0 calls) are below min_requests: no point.
+  ASSERT_EQ(ratio[0].history.size(), 6u);
+  EXPECT_FLOAT_EQ(ratio[0].history[0].value, 0.1);
+
+  auto latency = Snapshots(table, R"(span_metrics{service_name="cart",signal="p95_latency_ms"})");
+  ASSERT_EQ(latency.size(), 1u);
+  EXPECT_GT(latency[0].history[0].value, 10);  // the errors sit in (10, 50] ms
+  EXPECT_LE(latency[0].history[0].value, 50);
+
+  auto service = Snapshots(table, R"(service{service_name="cart"})");
+  EXPECT_EQ(service.size(), 3u);  // rate, error_ratio, p95_latency_ms
+  EXPECT_EQ(metrics.Value("augur_series_windows_skipped"), 0);
+}
+
+TEST(SeriesTableDetectionTest, AWatermarkJumpSkipsWindowsTheRingNoLongerHolds) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::PartialBatch b;
+  b.source_shard = 0;
+  b.red.push_back(Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, kT0, 5, 0));
+  b.watermark = kT0;
+  table.ConsumePartials(b);
+  model::PartialBatch later;
+  later.source_shard = 0;
+  later.watermark = kT0 + 3600 * kS;
+  table.ConsumePartials(later);
+  EXPECT_GT(metrics.Value("augur_series_windows_skipped"), 300);
+}
+
+TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::MetricBatch batch;
+  model::Resource res;
+  res.service_name = "cart";
+  batch.resources.push_back(res);
+  model::Metric counter;
+  counter.name = "app.requests";
+  counter.type = model::MetricType::kSum;
+  counter.is_monotonic = true;
+  counter.temporality = model::Temporality::kCumulative;
+  batch.metrics = {counter};
+  for (int i = 0; i < 3; ++i) {
+    model::MetricPoint p;
+    p.time_ns = kT0 + i * 10 * kS;
+    p.value = 100.0 * i;
+    batch.points = {p};
+    table.ConsumeMetrics(batch, std::vector<uint32_t>{0});
+    model::PartialBatch tick;
+    tick.source_shard = 0;
+    tick.watermark = kT0 + (i + 1) * 10 * kS + 1;
+    table.ConsumePartials(tick);
+  }
+  auto s = Snapshots(table, R"(app_requests{signal="rate"})");
+  ASSERT_EQ(s.size(), 1u);
+  // Each closed window models the newest point: the first sets the baseline, the next is a rate.
+  ASSERT_EQ(s[0].history.size(), 1u);
+  EXPECT_FLOAT_EQ(s[0].history[0].value, 10.0);  // 100 per 10 s
+}
+
+}  // namespace
+}  // namespace augur::detect

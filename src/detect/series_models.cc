@@ -1,0 +1,584 @@
+#include "detect/series_models.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "core/binary_io.h"
+#include "core/hash.h"
+
+namespace augur::detect {
+namespace {
+
+constexpr std::string_view kCheckpointMagic = "AUGURMDL";
+constexpr uint32_t kCheckpointVersion = 1;
+constexpr std::string_view kForestPrefix = "forest:";
+
+// History in float: enough for display, half the memory.
+struct CompactPoint {
+  core::TimeNs t = 0;
+  float value = 0;
+  float expected = 0;
+  float lower = 0;
+  float upper = 0;
+  float score = 0;
+};
+
+// The label lookup selectors use: __name__ is the family, "signal" the signal.
+auto LabelsOf(const SeriesRef& ref) {
+  return [&ref](std::string_view name) -> std::string_view {
+    if (name == "__name__") return ref.family;
+    if (name == "signal") return ref.signal;
+    return ref.Label(name);
+  };
+}
+
+void SaveRef(core::BinaryWriter* w, const SeriesRef& ref) {
+  w->PutString(ref.family);
+  w->Put<uint32_t>(static_cast<uint32_t>(ref.labels.size()));
+  for (const auto& [k, v] : ref.labels) {
+    w->PutString(k);
+    w->PutString(v);
+  }
+  w->PutString(ref.signal);
+}
+
+bool LoadRef(core::BinaryReader* r, SeriesRef* ref) {
+  uint32_t n = 0;
+  if (!r->GetString(&ref->family) || !r->Get(&n) || n > 1024) return false;
+  ref->labels.resize(n);
+  for (auto& [k, v] : ref->labels) {
+    if (!r->GetString(&k) || !r->GetString(&v)) return false;
+  }
+  return r->GetString(&ref->signal);
+}
+
+}  // namespace
+
+absl::Status DetectionConfig::Validate() const {
+  if (!detector.empty() && MakeDetector(detector, options) == nullptr) {
+    std::string known;
+    for (const std::string& t : DetectorTypes()) known += known.empty() ? t : ", " + t;
+    return absl::InvalidArgumentError(
+        fmt::format("detection.detector: unknown type '{}' (known: {})", detector, known));
+  }
+  if (!(options.band_confidence > 0.5 && options.band_confidence < 1)) {
+    return absl::InvalidArgumentError("detection.band_confidence must be in (0.5, 1)");
+  }
+  if (!(options.sensitivity > 0)) {
+    return absl::InvalidArgumentError("detection.sensitivity must be positive");
+  }
+  if (absl::Status s = events.Validate(); !s.ok()) return s;
+  if (multi_signal) {
+    RandomCutForestOptions f = forest;
+    f.dimensions = SeriesModels::kServiceSignals;
+    if (absl::Status s = f.Validate(); !s.ok()) return s;
+  }
+  if (history_points > 1000) {
+    return absl::InvalidArgumentError("detection.history_points must be at most 1000");
+  }
+  return absl::OkStatus();
+}
+
+struct SeriesModels::Model {
+  SeriesRef ref;
+  std::string service;
+  std::unique_ptr<Detector> detector;
+  EventTracker tracker;
+  Assessment last;
+  core::TimeNs last_seen = INT64_MIN;
+  std::vector<CompactPoint> history;  // ring
+  size_t history_next = 0;
+  std::optional<AnomalyEvent> event;
+
+  void Remember(core::TimeNs t, const Assessment& a, size_t capacity) {
+    if (capacity == 0) return;
+    CompactPoint p{t,
+                   static_cast<float>(a.value),
+                   static_cast<float>(a.expected),
+                   static_cast<float>(a.lower),
+                   static_cast<float>(a.upper),
+                   static_cast<float>(a.score)};
+    if (history.size() < capacity) {
+      history.push_back(p);
+    } else {
+      history[history_next] = p;
+      history_next = (history_next + 1) % capacity;
+    }
+  }
+};
+
+struct SeriesModels::Forest {
+  Forest(std::string s, const RandomCutForestOptions& options, const EventRule& rule)
+      : service(std::move(s)), forest(options), tracker(rule) {}
+  std::string service;
+  RandomCutForest forest;
+  EventTracker tracker;
+  ForestAssessment last;
+  core::TimeNs last_seen = INT64_MIN;
+  std::optional<AnomalyEvent> event;
+};
+
+SeriesModels::SeriesModels(DetectionConfig config, int shard_index, core::SelfMetrics* metrics,
+                           const core::Clock* wall_clock)
+    : config_(std::move(config)), wall_clock_(wall_clock) {
+  if (config_.detector.empty()) config_.detector = std::string(DefaultDetectorType());
+  config_.forest.dimensions = kServiceSignals;
+  // Unique across shards (low byte) and restarts (wall clock).
+  next_event_id_ = static_cast<uint64_t>(wall_clock_->NowNs() / 1000) << 8 |
+                   static_cast<uint64_t>(shard_index & 0xff);
+  events_opened_ = metrics->GetCounter("augur_detect_events_opened",
+                                       "Anomaly events opened (muted ones included).");
+  points_ = metrics->GetCounter("augur_detect_points", "Points scored by the series models.");
+  restored_ = metrics->GetCounter("augur_detect_models_restored",
+                                  "Models resumed from a checkpoint instead of relearning.");
+}
+
+SeriesModels::~SeriesModels() = default;
+
+double SeriesModels::SensitivityFor(const SeriesRef& ref) const {
+  for (const SensitivityRule& rule : config_.sensitivity) {
+    if (rule.selector.Matches(LabelsOf(ref))) return rule.sensitivity;
+  }
+  return config_.options.sensitivity;
+}
+
+bool SeriesModels::Muted(const SeriesRef& ref) const {
+  core::TimeNs now = wall_clock_->NowNs();
+  for (const auto* mutes : {&config_.mutes, &api_mutes_}) {
+    for (const Mute& m : *mutes) {
+      if ((m.until_ns == 0 || now < m.until_ns) && m.selector.Matches(LabelsOf(ref))) return true;
+    }
+  }
+  return false;
+}
+
+SeriesModels::Model* SeriesModels::GetModel(const SeriesRef& ref, std::string_view service) {
+  std::string key = ref.Key();
+  auto it = models_.find(key);
+  if (it != models_.end()) return it->second.get();
+  auto m = std::make_unique<Model>();
+  m->ref = ref;
+  m->service = std::string(service);
+  DetectorOptions options = config_.options;
+  options.sensitivity = SensitivityFor(ref);
+  m->detector = MakeDetector(config_.detector, options);
+  m->tracker = EventTracker(config_.events);
+  auto parked = parked_.find(key);
+  if (parked != parked_.end()) {
+    core::BinaryReader r(parked->second.entry);
+    std::string_view type, state, tracker_state;
+    core::TimeNs last_seen = 0;
+    bool ok = r.GetString(&type) && r.GetString(&state) && r.GetString(&tracker_state) &&
+              r.Get(&last_seen);
+    if (ok && type == m->detector->type() && m->detector->Restore(state).ok() &&
+        m->tracker.Restore(&tracker_state).ok()) {
+      m->detector->SetSensitivity(options.sensitivity);
+      m->last_seen = last_seen;
+      restored_->Add();
+    } else {
+      // Unusable (another detector type, another version): start fresh.
+      m->detector = MakeDetector(config_.detector, options);
+      m->tracker = EventTracker(config_.events);
+    }
+    parked_.erase(parked);
+  }
+  Model* raw = m.get();
+  models_.emplace(std::move(key), std::move(m));
+  return raw;
+}
+
+void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
+                         const std::vector<Contribution>* contributions) {
+  EventTracker::Transition transition = m.tracker.Update(t, a.score, a.learning);
+  if (transition == EventTracker::Transition::kOpened) {
+    AnomalyEvent e;
+    e.id = next_event_id_;
+    next_event_id_ += 256;
+    e.service = m.service;
+    e.series = m.ref;
+    e.muted = Muted(m.ref);
+    e.start_ns = m.tracker.opened_ns();
+    e.peak_score = -1;
+    m.event = std::move(e);
+    events_opened_->Add();
+  }
+  if (m.event.has_value() && a.score > m.event->peak_score) {
+    AnomalyEvent& e = *m.event;
+    e.peak_ns = t;
+    e.peak_score = a.score;
+    e.observed = a.value;
+    e.expected = a.expected;
+    e.lower = a.lower;
+    e.upper = a.upper;
+    e.seasonality = a.seasonality;
+    if (contributions != nullptr) e.contributions = *contributions;
+  }
+  if (transition == EventTracker::Transition::kClosed && m.event.has_value()) {
+    m.event->open = false;
+    m.event->end_ns = t;
+    CloseEvent(std::move(*m.event));
+    m.event.reset();
+  }
+}
+
+void SeriesModels::CloseEvent(AnomalyEvent&& event) {
+  recent_.push_back(std::move(event));
+  while (recent_.size() > config_.max_recent_events) recent_.pop_front();
+}
+
+void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t,
+                           double value) {
+  if (!config_.enabled) return;
+  Model* m = GetModel(ref, service);
+  Assessment a = m->detector->Observe(t, value);
+  points_->Add();
+  m->last_seen = t;
+  if (std::isnan(value)) return;  // a gap: nothing to show or track
+  m->last = a;
+  m->Remember(t, a, config_.history_points);
+  Track(*m, t, a, nullptr);
+}
+
+void SeriesModels::ObserveService(std::string_view service, core::TimeNs t,
+                                  std::span<const double, kServiceSignals> values) {
+  if (!config_.enabled || !config_.multi_signal) return;
+  std::string key(kForestPrefix);
+  key += service;
+  auto it = forests_.find(key);
+  if (it == forests_.end()) {
+    auto f = std::make_unique<Forest>(std::string(service), config_.forest, config_.events);
+    auto parked = parked_.find(key);
+    if (parked != parked_.end()) {
+      core::BinaryReader r(parked->second.entry);
+      std::string_view state, tracker_state;
+      core::TimeNs last_seen = 0;
+      if (r.GetString(&state) && r.GetString(&tracker_state) && r.Get(&last_seen) &&
+          f->forest.Restore(state).ok() && f->tracker.Restore(&tracker_state).ok()) {
+        f->last_seen = last_seen;
+        restored_->Add();
+      } else {
+        f = std::make_unique<Forest>(std::string(service), config_.forest, config_.events);
+      }
+      parked_.erase(parked);
+    }
+    it = forests_.emplace(key, std::move(f)).first;
+  }
+  Forest& f = *it->second;
+  f.last = f.forest.Update(values);
+  f.last_seen = t;
+  points_->Add();
+
+  // The forest's event runs through the same tracking as a univariate model's.
+  std::vector<Contribution> contributions;
+  if (f.last.raw_score > 0) {
+    for (int d = 0; d < kServiceSignals && d < static_cast<int>(f.last.attribution.size()); ++d) {
+      contributions.push_back(Contribution{std::string(kServiceSignalNames[d]),
+                                           f.last.attribution[d] / f.last.raw_score});
+    }
+    std::sort(contributions.begin(), contributions.end(),
+              [](const auto& a, const auto& b) { return a.share > b.share; });
+  }
+  Model shim;
+  shim.ref = SeriesRef{"service", {{"service_name", std::string(service)}}, "multi_signal"};
+  shim.service = std::string(service);
+  shim.tracker = f.tracker;
+  shim.event = std::move(f.event);
+  Assessment a;
+  a.score = f.last.score;
+  a.learning = f.last.learning;
+  a.value = f.last.raw_score;
+  Track(shim, t, a, &contributions);
+  f.tracker = shim.tracker;
+  f.event = std::move(shim.event);
+}
+
+void SeriesModels::ExpireIdle(core::TimeNs now) {
+  if (now == INT64_MIN) return;
+  const core::TimeNs cutoff = now - config_.idle_timeout_ns;
+  for (auto it = models_.begin(); it != models_.end();) {
+    Model& m = *it->second;
+    if (m.last_seen < cutoff) {
+      if (m.event.has_value()) {
+        m.event->open = false;
+        m.event->end_ns = m.last_seen;
+        CloseEvent(std::move(*m.event));
+      }
+      models_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = forests_.begin(); it != forests_.end();) {
+    if (it->second->last_seen < cutoff) {
+      if (it->second->event.has_value()) {
+        it->second->event->open = false;
+        it->second->event->end_ns = it->second->last_seen;
+        CloseEvent(std::move(*it->second->event));
+      }
+      forests_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    // The saved last-seen time sits at the end of every parked entry.
+    core::TimeNs last_seen = INT64_MIN;
+    const std::string& entry = it->second.entry;
+    if (entry.size() >= sizeof(last_seen)) {
+      std::memcpy(&last_seen, entry.data() + entry.size() - sizeof(last_seen), sizeof(last_seen));
+    }
+    if (last_seen < cutoff) {
+      parked_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void SeriesModels::SetApiMutes(std::vector<Mute> mutes) { api_mutes_ = std::move(mutes); }
+
+void SeriesModels::SetSensitivityRules(std::vector<SensitivityRule> rules) {
+  config_.sensitivity = std::move(rules);
+  for (auto& [key, m] : models_) m->detector->SetSensitivity(SensitivityFor(m->ref));
+}
+
+bool SeriesModels::Feedback(uint64_t event_id) {
+  auto dismiss = [&](Model& m, AnomalyEvent& e) {
+    if (!std::isnan(e.observed)) m.detector->AcceptAsNormal(e.peak_ns, e.observed);
+  };
+  for (auto& [key, m] : models_) {
+    if (m->event.has_value() && m->event->id == event_id) {
+      dismiss(*m, *m->event);
+      m->event->open = false;
+      m->event->end_ns = m->last_seen;
+      m->event->dismissed = true;
+      CloseEvent(std::move(*m->event));
+      m->event.reset();
+      m->tracker = EventTracker(config_.events);
+      return true;
+    }
+  }
+  for (auto& [key, f] : forests_) {
+    if (f->event.has_value() && f->event->id == event_id) {
+      f->event->open = false;
+      f->event->end_ns = f->last_seen;
+      f->event->dismissed = true;
+      CloseEvent(std::move(*f->event));
+      f->event.reset();
+      f->tracker = EventTracker(config_.events);
+      return true;
+    }
+  }
+  for (AnomalyEvent& e : recent_) {
+    if (e.id != event_id) continue;
+    auto it = models_.find(e.series.Key());
+    if (it != models_.end()) dismiss(*it->second, e);
+    e.dismissed = true;
+    return true;
+  }
+  return false;
+}
+
+void SeriesModels::CollectEvents(const EventFilter& filter, std::vector<AnomalyEvent>* out) const {
+  auto keep = [&](const AnomalyEvent& e) {
+    if (!filter.service.empty() && e.service != filter.service) return false;
+    if (filter.open_only && !e.open) return false;
+    core::TimeNs end = e.open ? INT64_MAX : e.end_ns;
+    return end >= filter.since_ns && e.start_ns <= filter.until_ns;
+  };
+  for (const auto& [key, m] : models_) {
+    if (m->event.has_value() && keep(*m->event)) out->push_back(*m->event);
+  }
+  for (const auto& [key, f] : forests_) {
+    if (f->event.has_value() && keep(*f->event)) out->push_back(*f->event);
+  }
+  if (filter.open_only) return;
+  for (const AnomalyEvent& e : recent_) {
+    if (keep(e)) out->push_back(e);
+  }
+}
+
+void SeriesModels::CollectSeries(const core::LabelSelector& selector, size_t limit,
+                                 std::vector<SeriesSnapshot>* out) const {
+  for (const auto& [key, m] : models_) {
+    if (out->size() >= limit) return;
+    if (!selector.Matches(LabelsOf(m->ref))) continue;
+    SeriesSnapshot s;
+    s.ref = m->ref;
+    s.service = m->service;
+    s.detector = std::string(m->detector->type());
+    s.learning = m->last.learning;
+    s.last = m->last;
+    const size_t n = m->history.size();
+    const size_t start = n < config_.history_points ? 0 : m->history_next;
+    for (size_t i = 0; i < n; ++i) {
+      const CompactPoint& p = m->history[(start + i) % n];
+      s.history.push_back(HistoryPoint{p.t, p.value, p.expected, p.lower, p.upper, p.score});
+    }
+    out->push_back(std::move(s));
+  }
+}
+
+void SeriesModels::WriteExposition(core::Exposition* out) const {
+  auto& score = out->GetFamily("augur_anomaly_score", core::MetricKind::kGauge,
+                               "Calibrated anomaly score of the latest window, in [0, 1].");
+  auto& lower = out->GetFamily("augur_expected_lower", core::MetricKind::kGauge,
+                               "Lower edge of the expected band of the latest window.");
+  auto& upper = out->GetFamily("augur_expected_upper", core::MetricKind::kGauge,
+                               "Upper edge of the expected band of the latest window.");
+  std::vector<core::Label> labels;
+  for (const auto& [key, m] : models_) {
+    if (m->last_seen == INT64_MIN || std::isnan(m->last.value)) continue;
+    labels.clear();
+    labels.emplace_back("source", m->ref.family);
+    for (const auto& [k, v] : m->ref.labels) labels.emplace_back(k, v);
+    labels.emplace_back("signal", m->ref.signal);
+    score.Gauge(labels, m->last.learning ? 0 : m->last.score);
+    if (!std::isnan(m->last.lower)) lower.Gauge(labels, m->last.lower);
+    if (!std::isnan(m->last.upper)) upper.Gauge(labels, m->last.upper);
+  }
+  for (const auto& [key, f] : forests_) {
+    std::array<core::Label, 3> l = {core::Label{"source", "service"},
+                                    core::Label{"service_name", f->service},
+                                    core::Label{"signal", "multi_signal"}};
+    score.Gauge(l, f->last.learning ? 0 : f->last.score);
+  }
+}
+
+void SeriesModels::Save(std::string* out) const {
+  core::BinaryWriter w(out);
+  out->append(kCheckpointMagic);
+  w.Put<uint32_t>(kCheckpointVersion);
+  w.Put<uint64_t>(models_.size() + forests_.size() + parked_.size());
+  for (const auto& [key, m] : models_) {
+    w.PutString(key);
+    w.PutString(m->service);
+    SaveRef(&w, m->ref);
+    std::string entry;
+    core::BinaryWriter e(&entry);
+    e.PutString(m->detector->type());
+    std::string state;
+    m->detector->Save(&state);
+    e.PutString(state);
+    std::string tracker;
+    m->tracker.Save(&tracker);
+    e.PutString(tracker);
+    e.Put(m->last_seen);
+    w.PutString(entry);
+  }
+  for (const auto& [key, f] : forests_) {
+    w.PutString(key);
+    w.PutString(f->service);
+    SaveRef(&w, SeriesRef{"service", {{"service_name", f->service}}, "multi_signal"});
+    std::string entry;
+    core::BinaryWriter e(&entry);
+    std::string state;
+    f->forest.Save(&state);
+    e.PutString(state);
+    std::string tracker;
+    f->tracker.Save(&tracker);
+    e.PutString(tracker);
+    e.Put(f->last_seen);
+    w.PutString(entry);
+  }
+  for (const auto& [key, parked] : parked_) {
+    w.PutString(key);
+    w.PutString(parked.service);
+    SaveRef(&w, SeriesRef{});
+    w.PutString(parked.entry);
+  }
+}
+
+namespace {
+
+// Calls fn(key, service, entry_bytes) for every entry of a checkpoint.
+template <typename Fn>
+absl::Status ForEachEntry(std::string_view checkpoint, Fn fn) {
+  if (checkpoint.substr(0, kCheckpointMagic.size()) != kCheckpointMagic) {
+    return absl::InvalidArgumentError("not an Augur model checkpoint");
+  }
+  core::BinaryReader r(checkpoint.substr(kCheckpointMagic.size()));
+  uint32_t version = 0;
+  uint64_t count = 0;
+  if (!r.Get(&version) || version != kCheckpointVersion) {
+    return absl::InvalidArgumentError(
+        fmt::format("model checkpoint version {} is not supported (this build reads {})", version,
+                    kCheckpointVersion));
+  }
+  if (!r.Get(&count)) return absl::InvalidArgumentError("model checkpoint truncated");
+  for (uint64_t i = 0; i < count; ++i) {
+    std::string_view key, service, entry;
+    SeriesRef ref;
+    if (!r.GetString(&key) || !r.GetString(&service) || !LoadRef(&r, &ref) ||
+        !r.GetString(&entry)) {
+      return absl::InvalidArgumentError(
+          fmt::format("model checkpoint truncated or corrupt at entry {}", i));
+    }
+    fn(key, service, ref, entry);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> SeriesModels::SplitCheckpoint(std::string_view checkpoint,
+                                                                       int shards) {
+  std::vector<std::string> parts(shards);
+  std::vector<uint64_t> counts(shards, 0);
+  std::vector<std::string> bodies(shards);
+  absl::Status s = ForEachEntry(checkpoint, [&](std::string_view key, std::string_view service,
+                                                const SeriesRef& ref, std::string_view entry) {
+    const int shard = core::ShardOf(service, shards);
+    core::BinaryWriter w(&bodies[shard]);
+    w.PutString(key);
+    w.PutString(service);
+    SaveRef(&w, ref);
+    w.PutString(entry);
+    ++counts[shard];
+  });
+  if (!s.ok()) return s;
+  for (int i = 0; i < shards; ++i) {
+    parts[i].append(kCheckpointMagic);
+    core::BinaryWriter w(&parts[i]);
+    w.Put<uint32_t>(kCheckpointVersion);
+    w.Put<uint64_t>(counts[i]);
+    parts[i].append(bodies[i]);
+  }
+  return parts;
+}
+
+absl::Status SeriesModels::Restore(std::string_view checkpoint) {
+  absl::flat_hash_map<std::string, Parked> parked;
+  absl::Status s = ForEachEntry(checkpoint, [&](std::string_view key, std::string_view service,
+                                                const SeriesRef&, std::string_view entry) {
+    parked[std::string(key)] = Parked{std::string(service), std::string(entry)};
+  });
+  if (!s.ok()) return s;  // all or nothing
+  for (auto& [key, p] : parked) parked_[key] = std::move(p);
+  return absl::OkStatus();
+}
+
+size_t SeriesModels::open_events() const {
+  size_t n = 0;
+  for (const auto& [key, m] : models_) n += m->event.has_value() ? 1 : 0;
+  for (const auto& [key, f] : forests_) n += f->event.has_value() ? 1 : 0;
+  return n;
+}
+
+size_t SeriesModels::MemoryBytes() const {
+  size_t bytes = sizeof(*this);
+  for (const auto& [key, m] : models_) {
+    bytes += sizeof(Model) + key.capacity() + m->detector->MemoryBytes() +
+             m->history.capacity() * sizeof(CompactPoint) + m->service.capacity();
+    for (const auto& [k, v] : m->ref.labels) bytes += k.capacity() + v.capacity() + 64;
+  }
+  for (const auto& [key, f] : forests_) bytes += sizeof(Forest) + f->forest.MemoryBytes();
+  for (const auto& [key, p] : parked_) bytes += key.capacity() + p.entry.capacity();
+  return bytes;
+}
+
+}  // namespace augur::detect

@@ -1,0 +1,175 @@
+// The detection state of one series shard: a streaming model, an event tracker and a short
+// history for every signal of every series the shard owns, plus a Random Cut Forest per service
+// over [request rate, error ratio, p95 latency, saturation].
+//
+// The series table hands it one value per signal per closed event-time window (Observe /
+// ObserveService). Scores above the event rule open anomaly events with their evidence; mutes
+// keep events from alerting; sensitivity rules and feedback adjust the models. State is saved in
+// a versioned checkpoint; restored models wait ("parked") until their series shows up again and
+// then continue exactly where they were.
+//
+// Owned by one shard thread; every method runs there.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/exposition.h"
+#include "core/label_selector.h"
+#include "core/self_metrics.h"
+#include "core/time.h"
+#include "detect/anomaly_event.h"
+#include "detect/detector.h"
+#include "detect/event_tracker.h"
+#include "detect/random_cut_forest.h"
+
+namespace augur::detect {
+
+struct SensitivityRule {
+  core::LabelSelector selector;  // over the series' labels, signal and __name__ (the family)
+  double sensitivity = 1;
+};
+
+struct Mute {
+  uint64_t id = 0;
+  core::LabelSelector selector;
+  core::TimeNs until_ns = 0;  // wall time; 0 = until removed
+  std::string comment;
+};
+
+struct DetectionConfig {
+  bool enabled = true;
+  std::string detector;  // "" = DefaultDetectorType()
+  DetectorOptions options;
+  EventRule events;
+  // Volume rule: error ratio and latency are modelled only for windows with at least this many
+  // requests, so that two errors out of three calls on a quiet operation are not an anomaly.
+  uint64_t min_requests = 10;
+  bool multi_signal = true;  // a Random Cut Forest per service
+  // Lighter than the forest's own defaults (50 trees of 256): one forest per service has to fit
+  // hundreds of services (about 200 KB each at these sizes).
+  RandomCutForestOptions forest = [] {
+    RandomCutForestOptions o;
+    o.trees = 20;
+    o.sample_size = 128;
+    return o;
+  }();
+  // The ingested gauge read as a service's saturation (mean over its instances), if present.
+  std::string saturation_metric = "process_cpu_utilization_ratio";
+  size_t history_points = 30;                             // per signal, for /api/v1/series
+  size_t max_recent_events = 2000;                        // closed events kept per shard
+  core::TimeNs idle_timeout_ns = 5 * core::kNsPerMinute;  // event time
+  std::vector<SensitivityRule> sensitivity;               // first match wins
+  std::vector<Mute> mutes;                                // from configuration
+
+  absl::Status Validate() const;
+};
+
+struct HistoryPoint {
+  core::TimeNs t = 0;
+  double value = 0;
+  double expected = 0;
+  double lower = 0;
+  double upper = 0;
+  double score = 0;
+};
+
+struct SeriesSnapshot {
+  SeriesRef ref;
+  std::string service;
+  std::string detector;
+  bool learning = true;
+  Assessment last;
+  std::vector<HistoryPoint> history;  // oldest first
+};
+
+struct EventFilter {
+  std::string service;        // "" = all
+  core::TimeNs since_ns = 0;  // events overlapping [since, until]
+  core::TimeNs until_ns = INT64_MAX;
+  bool open_only = false;
+};
+
+class SeriesModels {
+ public:
+  SeriesModels(DetectionConfig config, int shard_index, core::SelfMetrics* metrics,
+               const core::Clock* wall_clock = &core::Clock::Real());
+  ~SeriesModels();
+
+  // One closed window's value of a signal (NaN = no value this window: a gap).
+  void Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t, double value);
+  // One closed window's multi-signal vector of a service (kServiceSignals values, no NaN).
+  static constexpr int kServiceSignals = 4;
+  static constexpr std::array<std::string_view, kServiceSignals> kServiceSignalNames = {
+      "rate", "error_ratio", "p95_latency_ms", "saturation"};
+  void ObserveService(std::string_view service, core::TimeNs t,
+                      std::span<const double, kServiceSignals> values);
+
+  // Drops models not observed for the idle timeout (event time) and parked models as old.
+  void ExpireIdle(core::TimeNs now);
+
+  void SetApiMutes(std::vector<Mute> mutes);
+  void SetSensitivityRules(std::vector<SensitivityRule> rules);
+  // "Not an anomaly": the event's series learns its peak as normal and the event closes.
+  bool Feedback(uint64_t event_id);
+
+  void CollectEvents(const EventFilter& filter, std::vector<AnomalyEvent>* out) const;
+  // Series whose labels match; at most `limit`.
+  void CollectSeries(const core::LabelSelector& selector, size_t limit,
+                     std::vector<SeriesSnapshot>* out) const;
+  // augur_anomaly_score, augur_expected_lower, augur_expected_upper per modelled signal.
+  void WriteExposition(core::Exposition* out) const;
+
+  // Checkpoint: every model (live and parked), versioned.
+  void Save(std::string* out) const;
+  // Parks the models of a checkpoint; each resumes when its series is next observed. Models of
+  // series this shard does not own wait harmlessly until they expire.
+  absl::Status Restore(std::string_view checkpoint);
+  // Splits a checkpoint into one per shard, each holding the entries of the services that shard
+  // owns (core::ShardOf(service, shards)): how a restart with another shard count resumes.
+  static absl::StatusOr<std::vector<std::string>> SplitCheckpoint(std::string_view checkpoint,
+                                                                  int shards);
+
+  size_t model_count() const { return models_.size() + forests_.size(); }
+  size_t open_events() const;
+  size_t MemoryBytes() const;
+
+ private:
+  struct Model;
+  struct Forest;
+
+  Model* GetModel(const SeriesRef& ref, std::string_view service);
+  double SensitivityFor(const SeriesRef& ref) const;
+  bool Muted(const SeriesRef& ref) const;
+  void Track(Model& m, core::TimeNs t, const Assessment& a,
+             const std::vector<Contribution>* contributions);
+  void CloseEvent(AnomalyEvent&& event);
+
+  DetectionConfig config_;
+  uint64_t next_event_id_;
+  const core::Clock* wall_clock_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Model>> models_;    // by SeriesRef::Key()
+  absl::flat_hash_map<std::string, std::unique_ptr<Forest>> forests_;  // by service
+  struct Parked {
+    std::string service;
+    std::string entry;  // the saved model; its last 8 bytes are its last-seen time
+  };
+  absl::flat_hash_map<std::string, Parked> parked_;  // by key
+  std::vector<Mute> api_mutes_;
+  std::deque<AnomalyEvent> recent_;  // closed, newest last
+
+  core::Counter* events_opened_;
+  core::Counter* points_;
+  core::Counter* restored_;
+};
+
+}  // namespace augur::detect

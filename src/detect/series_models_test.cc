@@ -1,0 +1,257 @@
+#include "detect/series_models.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "core/hash.h"
+
+namespace augur::detect {
+namespace {
+
+constexpr core::TimeNs kStep = 10 * core::kNsPerSecond;
+constexpr core::TimeNs kT0 = 1'700'000'000 * core::kNsPerSecond;
+
+class FixedClock : public core::Clock {
+ public:
+  core::TimeNs NowNs() const override { return now; }
+  core::TimeNs now = kT0;
+};
+
+SeriesRef Rate(std::string service, std::string op = "GET /") {
+  return SeriesRef{
+      "span_metrics",
+      {{"service_name", service}, {"span_kind", "SPAN_KIND_SERVER"}, {"span_name", op}},
+      "rate"};
+}
+
+// A daily-periodic, noisy, always-positive signal.
+double Normal(core::TimeNs t, std::mt19937_64& rng) {
+  double day =
+      static_cast<double>(t % (86400 * core::kNsPerSecond)) / (86400.0 * core::kNsPerSecond);
+  return 100 + 20 * std::sin(2 * M_PI * day) + std::normal_distribution<double>(0, 2)(rng);
+}
+
+class SeriesModelsTest : public ::testing::Test {
+ protected:
+  SeriesModelsTest() : models_(DetectionConfig{}, 3, &metrics_, &clock_) {}
+
+  // Feeds normal points until the model has finished learning (at most `max` points); returns
+  // the time after the last one.
+  core::TimeNs Warm(SeriesModels& models, const SeriesRef& ref, core::TimeNs t, size_t max) {
+    for (size_t i = 0; i < max; ++i, t += kStep) {
+      models.Observe(ref, ref.Label("service_name"), t, Normal(t, rng_));
+      std::vector<SeriesSnapshot> s;
+      models.CollectSeries(*core::LabelSelector::Parse(""), 10, &s);
+      if (i > 10 && !s.empty() && !s[0].learning) return t + kStep;
+    }
+    ADD_FAILURE() << "the model was still learning after " << max << " points";
+    return t;
+  }
+
+  std::vector<AnomalyEvent> Events(const SeriesModels& models, bool open_only = false) {
+    std::vector<AnomalyEvent> out;
+    EventFilter f;
+    f.open_only = open_only;
+    models.CollectEvents(f, &out);
+    return out;
+  }
+
+  core::SelfMetrics metrics_;
+  FixedClock clock_;
+  SeriesModels models_;
+  std::mt19937_64 rng_{7};
+};
+
+TEST_F(SeriesModelsTest, ASustainedSpikeOpensAnEventWithItsEvidenceAndCloses) {
+  const SeriesRef ref = Rate("cart");
+  core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  for (int i = 0; i < 200; ++i, t += kStep) models_.Observe(ref, "cart", t, Normal(t, rng_));
+  EXPECT_TRUE(Events(models_).empty()) << "normal traffic raised an event";
+
+  const core::TimeNs spike = t;
+  for (int i = 0; i < 12; ++i, t += kStep) models_.Observe(ref, "cart", t, 1000);
+  auto open = Events(models_, true);
+  ASSERT_EQ(open.size(), 1u);
+  const AnomalyEvent& e = open[0];
+  EXPECT_TRUE(e.open);
+  EXPECT_EQ(e.service, "cart");
+  EXPECT_EQ(e.series.signal, "rate");
+  EXPECT_GE(e.start_ns, spike);
+  EXPECT_DOUBLE_EQ(e.observed, 1000);
+  EXPECT_LT(e.expected, 200);
+  EXPECT_LT(e.upper, 1000);
+  EXPECT_GE(e.peak_score, DetectionConfig{}.events.open_score);
+  EXPECT_EQ(e.id & 0xff, 3u);  // the shard is in the low byte
+  std::string why = ExplainEvent(e, t);
+  EXPECT_NE(why.find("rate of operation \"GET /\" (SPAN_KIND_SERVER) of service \"cart\" was 1000"),
+            std::string::npos)
+      << why;
+
+  for (int i = 0; i < 500 && !Events(models_, true).empty(); ++i, t += kStep) {
+    models_.Observe(ref, "cart", t, Normal(t, rng_));
+  }
+  EXPECT_TRUE(Events(models_, true).empty()) << "the event never closed";
+  auto all = Events(models_);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_FALSE(all[0].open);
+  EXPECT_GT(all[0].end_ns, all[0].start_ns);
+  EXPECT_EQ(metrics_.Value("augur_detect_events_opened"), 1);
+}
+
+TEST_F(SeriesModelsTest, MutedEventsAreKeptAndMarked) {
+  const SeriesRef ref = Rate("batch");
+  models_.SetApiMutes(
+      {Mute{1, *core::LabelSelector::Parse("{service_name=\"batch\"}"), 0, "noisy"}});
+  core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  for (int i = 0; i < 12; ++i, t += kStep) models_.Observe(ref, "batch", t, 5000);
+  auto open = Events(models_, true);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_TRUE(open[0].muted);
+}
+
+TEST_F(SeriesModelsTest, FeedbackClosesTheEventAndMarksItDismissed) {
+  const SeriesRef ref = Rate("search");
+  core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  for (int i = 0; i < 12; ++i, t += kStep) models_.Observe(ref, "search", t, 900);
+  auto open = Events(models_, true);
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_TRUE(models_.Feedback(open[0].id));
+  EXPECT_TRUE(Events(models_, true).empty());
+  auto all = Events(models_);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_TRUE(all[0].dismissed);
+  EXPECT_FALSE(models_.Feedback(12345));
+}
+
+TEST_F(SeriesModelsTest, CheckpointResumesWithIdenticalScores) {
+  const SeriesRef a = Rate("cart");
+  const SeriesRef b = Rate("payment", "POST /charge");
+  core::TimeNs t = kT0;
+  std::mt19937_64 rng(11);
+  std::vector<double> values;
+  for (int i = 0; i < 3000; ++i)
+    values.push_back(Normal(kT0 + i * kStep, rng) + (i % 700 == 0 ? 400 : 0));
+  for (int i = 0; i < 2000; ++i, t += kStep) {
+    models_.Observe(a, "cart", t, values[i]);
+    models_.Observe(b, "payment", t, values[i] * 0.5);
+    std::array<double, 4> v = {values[i], 0.01, 120, 0.4};
+    models_.ObserveService("cart", t, v);
+  }
+  std::string checkpoint;
+  models_.Save(&checkpoint);
+
+  SeriesModels restored(DetectionConfig{}, 3, &metrics_, &clock_);
+  ASSERT_TRUE(restored.Restore(checkpoint).ok());
+  EXPECT_EQ(restored.model_count(), 0u);  // parked until the series show up
+  for (int i = 2000; i < 3000; ++i, t += kStep) {
+    for (SeriesModels* m : {&models_, &restored}) {
+      m->Observe(a, "cart", t, values[i]);
+      m->Observe(b, "payment", t, values[i] * 0.5);
+      std::array<double, 4> v = {values[i], 0.01, 120, 0.4};
+      m->ObserveService("cart", t, v);
+    }
+    std::vector<SeriesSnapshot> x, y;
+    models_.CollectSeries(*core::LabelSelector::Parse(""), 10, &x);
+    restored.CollectSeries(*core::LabelSelector::Parse(""), 10, &y);
+    ASSERT_EQ(x.size(), y.size());
+    std::sort(x.begin(), x.end(), [](auto& p, auto& q) { return p.ref.Key() < q.ref.Key(); });
+    std::sort(y.begin(), y.end(), [](auto& p, auto& q) { return p.ref.Key() < q.ref.Key(); });
+    for (size_t k = 0; k < x.size(); ++k) {
+      ASSERT_EQ(x[k].last.score, y[k].last.score) << "diverged at point " << i;
+      ASSERT_EQ(x[k].last.expected, y[k].last.expected);
+    }
+  }
+  EXPECT_EQ(metrics_.Value("augur_detect_models_restored"), 3);  // two models and a forest
+}
+
+TEST_F(SeriesModelsTest, RestoreRejectsGarbageAndForeignVersions) {
+  EXPECT_FALSE(models_.Restore("not a checkpoint").ok());
+  std::string checkpoint;
+  models_.Save(&checkpoint);
+  checkpoint[8] = 99;  // version
+  EXPECT_NE(std::string(models_.Restore(checkpoint).message()).find("version"), std::string::npos);
+  std::string truncated;
+  models_.Observe(Rate("x"), "x", kT0, 1);
+  models_.Save(&truncated);
+  truncated.resize(truncated.size() - 3);
+  EXPECT_FALSE(models_.Restore(truncated).ok());
+}
+
+TEST_F(SeriesModelsTest, SplitCheckpointRoutesEntriesToTheOwningShard) {
+  for (std::string s : {"a", "b", "c", "d", "e", "f", "g"}) models_.Observe(Rate(s), s, kT0, 1);
+  std::string checkpoint;
+  models_.Save(&checkpoint);
+  auto parts = SeriesModels::SplitCheckpoint(checkpoint, 3);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 3u);
+  for (int shard = 0; shard < 3; ++shard) {
+    SeriesModels m(DetectionConfig{}, shard, &metrics_, &clock_);
+    ASSERT_TRUE(m.Restore((*parts)[shard]).ok());
+    for (std::string s : {"a", "b", "c", "d", "e", "f", "g"}) {
+      double before = metrics_.Value("augur_detect_models_restored");
+      m.Observe(Rate(s), s, kT0 + kStep, 1);
+      bool resumed = metrics_.Value("augur_detect_models_restored") > before;
+      EXPECT_EQ(resumed, core::ShardOf(s, 3) == shard) << s;
+    }
+  }
+}
+
+TEST_F(SeriesModelsTest, ExposesScoresAndBandsWithTheSeriesLabels) {
+  core::TimeNs t = Warm(models_, Rate("cart"), kT0, 50'000);
+  models_.Observe(Rate("cart"), "cart", t, 100);
+  core::Exposition e;
+  models_.WriteExposition(&e);
+  std::string text = e.Render(core::ExpositionFormat::kPrometheusText);
+  EXPECT_NE(text.find("augur_anomaly_score{source=\"span_metrics\",service_name=\"cart\","
+                      "span_kind=\"SPAN_KIND_SERVER\",span_name=\"GET /\",signal=\"rate\"}"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("augur_expected_lower{source=\"span_metrics\""), std::string::npos);
+  EXPECT_NE(text.find("augur_expected_upper{source=\"span_metrics\""), std::string::npos);
+}
+
+TEST_F(SeriesModelsTest, SensitivityRulesWidenOrNarrowTheBand) {
+  SeriesModels wide(DetectionConfig{}, 0, &metrics_, &clock_);
+  wide.SetSensitivityRules(
+      {SensitivityRule{*core::LabelSelector::Parse("{service_name=\"cart\"}"), 0.25}});
+  std::mt19937_64 rng1(3), rng2(3);
+  core::TimeNs t = kT0;
+  for (int i = 0; i < 5000; ++i, t += kStep) {
+    models_.Observe(Rate("cart"), "cart", t, Normal(t, rng1));
+    wide.Observe(Rate("cart"), "cart", t, Normal(t, rng2));
+  }
+  std::vector<SeriesSnapshot> normal, widened;
+  models_.CollectSeries(*core::LabelSelector::Parse(""), 1, &normal);
+  wide.CollectSeries(*core::LabelSelector::Parse(""), 1, &widened);
+  ASSERT_EQ(normal.size(), 1u);
+  ASSERT_EQ(widened.size(), 1u);
+  EXPECT_GT(widened[0].last.upper - widened[0].last.lower,
+            normal[0].last.upper - normal[0].last.lower);
+}
+
+TEST_F(SeriesModelsTest, IdleModelsExpireByEventTime) {
+  models_.Observe(Rate("old"), "old", kT0, 1);
+  models_.Observe(Rate("new"), "new", kT0 + 10 * core::kNsPerMinute, 1);
+  EXPECT_EQ(models_.model_count(), 2u);
+  models_.ExpireIdle(kT0 + 11 * core::kNsPerMinute);
+  EXPECT_EQ(models_.model_count(), 1u);
+}
+
+TEST_F(SeriesModelsTest, SeriesSelectorChoosesByLabelsAndSignal) {
+  models_.Observe(Rate("cart"), "cart", kT0, 1);
+  SeriesRef err = Rate("cart");
+  err.signal = "error_ratio";
+  models_.Observe(err, "cart", kT0, 0.1);
+  models_.Observe(Rate("pay"), "pay", kT0, 1);
+  std::vector<SeriesSnapshot> s;
+  models_.CollectSeries(
+      *core::LabelSelector::Parse("span_metrics{service_name=\"cart\",signal=\"rate\"}"), 10, &s);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].ref.signal, "rate");
+  EXPECT_EQ(s[0].history.size(), 1u);
+}
+
+}  // namespace
+}  // namespace augur::detect
