@@ -1,5 +1,7 @@
 // Starts and stops an Augur process on free loopback ports, and reads its API and /metrics.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,15 +13,20 @@ export const AUGUR_BIN =
 const LISTENING =
   /^augur listening otlp_grpc=(\S+):(\d+) otlp_http=(\S+):(\d+) api=(\S+):(\d+)$/m;
 
-// Every Augur this process started, killed if the test process exits without stopping them.
+// Every Augur this process started, killed if the test process exits without stopping them, and
+// the data directories they wrote, removed.
 const running = new Set();
+const dataDirs = [];
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 // Starts `augur run` with the given extra `--set key=value` overrides. Resolves when it printed its
 // listening line. The returned object accumulates stdout and stderr for diagnostics.
 export async function startAugur({ sets = [], shards = 2, extraArgs = [] } = {}) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'augur-js-'));
+  dataDirs.push(dataDir);
   const args = [
     'run',
     '--otlp-grpc-endpoint', '127.0.0.1:0',
@@ -28,6 +35,7 @@ export async function startAugur({ sets = [], shards = 2, extraArgs = [] } = {})
     '--shards', String(shards),
     '--set', 'pipeline.flush_interval=100ms',
     '--set', 'pipeline.idle_expiry=1s',
+    '--set', `storage.path=${dataDir}`,
     ...sets.flatMap((s) => ['--set', s]),
     ...extraArgs,
   ];
