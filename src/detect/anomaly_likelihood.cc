@@ -8,7 +8,9 @@
 namespace augur::detect {
 namespace {
 
-constexpr uint8_t kStateVersion = 1;
+// 2: the novelty evidence (its running mean, calibrator and level table) and energy over 16
+// spacings.
+constexpr uint8_t kStateVersion = 2;
 // Evidence this extreme is not learned by the calibrators (an outage is not normal).
 constexpr double kCalibrateBelow = 0.99999;
 // Calibrators report only once they have seen this many values.
@@ -38,6 +40,10 @@ Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
   double spacing = base_.spacing_ns();
   double steps = spacing > 0 ? std::max(0.0, static_cast<double>(t - last_ns_) / spacing) : 1.0;
   last_ns_ = t;
+  // The level table learns from the first point, so that levels are familiar by the end of the
+  // learning period (otherwise every level would look new then).
+  double bits = levels_.Observe(steps, value);
+  novelty_ += -std::expm1(-steps / kNoveltySpacings) * (bits - novelty_);
   if (a.learning) return a;
 
   drift_ +=
@@ -45,8 +51,11 @@ Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
   energy_ += -std::expm1(-steps / kEnergySpacings) * (Surprise(a.score) - energy_);
   double p_drift = ScoreAndLearn(drift_calibrator_, std::abs(drift_), sensitivity_);
   double p_energy = ScoreAndLearn(energy_calibrator_, energy_, sensitivity_);
-  double tail = std::min({1 - a.score, 1 - p_drift, 1 - p_energy});
-  double score = std::clamp(1 - 3 * tail, 0.0, 1.0);
+  double p_novelty = ScoreAndLearn(novelty_calibrator_, novelty_, sensitivity_);
+  // Weighted union bound: P(some (1 - p_i) <= share_i (1 - s)) <= sum_i share_i (1 - s) = 1 - s.
+  double tail = std::min({(1 - a.score) / kPointShare, (1 - p_drift) / kDriftShare,
+                          (1 - p_energy) / kEnergyShare, (1 - p_novelty) / kNoveltyShare});
+  double score = std::clamp(1 - tail, 0.0, 1.0);
 
   double surprise = Surprise(score);
   if (t < hold_until_ns_ && surprise <= held_peak_ + kEscapeDecades) {
@@ -65,6 +74,15 @@ void AnomalyLikelihood::AcceptAsNormal(core::TimeNs t, double value) {
   for (int i = 0; i < 16; ++i) {
     drift_calibrator_.Learn(std::abs(drift_));
     energy_calibrator_.Learn(energy_);
+    novelty_calibrator_.Learn(novelty_);
+  }
+  // The value's level is learned like an observed one (the evidence of this point is not
+  // recomputed: the user said it is normal).
+  double spacing = base_.spacing_ns();
+  if (std::isfinite(value)) {
+    double steps = spacing > 0 ? std::max(0.0, static_cast<double>(t - last_ns_) / spacing) : 1.0;
+    levels_.Observe(steps, value);
+    last_ns_ = std::max(last_ns_, t);
   }
   hold_until_ns_ = 0;
 }
@@ -82,11 +100,14 @@ void AnomalyLikelihood::Save(std::string* out) const {
   w.Put(sensitivity_);
   w.Put(drift_);
   w.Put(energy_);
+  w.Put(novelty_);
   w.Put(last_ns_);
   w.Put(hold_until_ns_);
   w.Put(held_peak_);
   drift_calibrator_.Save(out);
   energy_calibrator_.Save(out);
+  novelty_calibrator_.Save(out);
+  levels_.Save(out);
   std::string base;
   base_.Save(&base);
   w.PutString(base);
@@ -106,17 +127,20 @@ absl::Status AnomalyLikelihood::Restore(std::string_view state) {
   r.Get(&d.sensitivity_);
   r.Get(&d.drift_);
   r.Get(&d.energy_);
+  r.Get(&d.novelty_);
   r.Get(&d.last_ns_);
   r.Get(&d.hold_until_ns_);
   r.Get(&d.held_peak_);
   if (!r.ok()) return absl::InvalidArgumentError("anomaly_likelihood: truncated state");
   if (!(d.sensitivity_ > 0) || !std::isfinite(d.sensitivity_) || !std::isfinite(d.drift_) ||
-      !std::isfinite(d.energy_) || !std::isfinite(d.held_peak_)) {
+      !std::isfinite(d.energy_) || !std::isfinite(d.novelty_) || !std::isfinite(d.held_peak_)) {
     return absl::InvalidArgumentError("anomaly_likelihood: corrupt state");
   }
   std::string_view rest = r.rest();
   if (absl::Status s = d.drift_calibrator_.Restore(&rest); !s.ok()) return s;
   if (absl::Status s = d.energy_calibrator_.Restore(&rest); !s.ok()) return s;
+  if (absl::Status s = d.novelty_calibrator_.Restore(&rest); !s.ok()) return s;
+  if (absl::Status s = d.levels_.Restore(&rest); !s.ok()) return s;
   core::BinaryReader tail(rest);
   std::string_view base;
   if (!tail.GetString(&base) || !tail.done()) {
