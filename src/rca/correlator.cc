@@ -1,0 +1,230 @@
+#include "rca/correlator.h"
+
+#include <algorithm>
+#include <deque>
+
+#include <fmt/format.h>
+
+namespace augur::rca {
+namespace {
+
+constexpr size_t kMaxChanges = 10000;
+constexpr std::string_view kUser = "user";
+
+bool IsErrorSignal(const detect::AnomalyEvent& e) {
+  return e.series.signal == "error_ratio" || e.series.signal == "error_origin_rate" ||
+         (e.series.family == "logs" && e.series.Label("severity") == "ERROR");
+}
+
+}  // namespace
+
+Correlator::Correlator(CorrelatorConfig config) : config_(config), ranker_(config.ranker) {}
+
+void Correlator::UpdateGraph(std::vector<GraphEdge> edges) {
+  edges_ = std::move(edges);
+  adjacency_.clear();
+  for (const GraphEdge& e : edges_) {
+    if (e.client == kUser || e.client == e.server) continue;
+    adjacency_[e.client].insert(e.server);
+    adjacency_[e.server].insert(e.client);
+  }
+}
+
+std::set<std::string> Correlator::Neighbourhood(const std::string& service) const {
+  std::set<std::string> seen = {service};
+  std::vector<std::string> frontier = {service};
+  for (int hop = 0; hop < config_.max_hops && !frontier.empty(); ++hop) {
+    std::vector<std::string> next;
+    for (const std::string& s : frontier) {
+      auto it = adjacency_.find(s);
+      if (it == adjacency_.end()) continue;
+      for (const std::string& n : it->second) {
+        if (seen.insert(n).second) next.push_back(n);
+      }
+    }
+    frontier = std::move(next);
+  }
+  return seen;
+}
+
+void Correlator::AddTimeline(Incident& incident, TimelineEntry entry) {
+  if (incident.timeline.size() >= config_.max_timeline) return;
+  incident.timeline.push_back(std::move(entry));
+}
+
+void Correlator::Merge(uint64_t into, uint64_t from) {
+  Incident& a = open_.at(into);
+  Incident& b = open_.at(from);
+  for (detect::AnomalyEvent& e : b.events) {
+    event_incident_[e.id] = into;
+    if (a.events.size() < config_.max_events_per_incident) a.events.push_back(std::move(e));
+  }
+  for (TimelineEntry& t : b.timeline) AddTimeline(a, std::move(t));
+  std::stable_sort(a.timeline.begin(), a.timeline.end(),
+                   [](const auto& x, const auto& y) { return x.t < y.t; });
+  a.start_ns = std::min(a.start_ns, b.start_ns);
+  a.updated_ns = std::max(a.updated_ns, b.updated_ns);
+  open_.erase(from);
+  dirty_.erase(from);
+  dirty_.insert(into);
+}
+
+uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
+  std::set<std::string> near = Neighbourhood(NodeOf(event));
+  near.insert(event.service);
+  std::vector<uint64_t> matches;
+  for (const auto& [id, incident] : open_) {
+    if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
+    bool connected = false;
+    for (const detect::AnomalyEvent& e : incident.events) {
+      if (near.contains(NodeOf(e)) || near.contains(e.service)) {
+        connected = true;
+        break;
+      }
+    }
+    if (connected) matches.push_back(id);
+  }
+  if (matches.empty()) {
+    if (event.muted || event.dismissed) return 0;
+    Incident incident;
+    incident.id = next_id_++;
+    incident.start_ns = event.start_ns;
+    incident.updated_ns = event.start_ns;
+    AddTimeline(incident, {event.start_ns, "opened", event.service, "incident opened"});
+    uint64_t id = incident.id;
+    open_.emplace(id, std::move(incident));
+    return id;
+  }
+  for (size_t i = 1; i < matches.size(); ++i) Merge(matches[0], matches[i]);
+  return matches[0];
+}
+
+void Correlator::OnEvent(const detect::AnomalyEvent& event) {
+  auto known = event_incident_.find(event.id);
+  uint64_t id = 0;
+  if (known != event_incident_.end() && open_.contains(known->second)) {
+    id = known->second;
+  } else {
+    id = IncidentFor(event);
+    if (id == 0) return;
+    event_incident_[event.id] = id;
+  }
+  Incident& incident = open_.at(id);
+  auto existing = std::find_if(incident.events.begin(), incident.events.end(),
+                               [&](const auto& e) { return e.id == event.id; });
+  const bool first_sight = existing == incident.events.end();
+  if (first_sight) {
+    if (incident.events.size() < config_.max_events_per_incident) incident.events.push_back(event);
+    AddTimeline(incident, {event.start_ns, "anomaly", event.service,
+                           detect::ExplainEvent(event, event.peak_ns)});
+  } else {
+    *existing = event;
+  }
+  if (!event.open) {
+    AddTimeline(incident, {event.end_ns, "cleared", event.service,
+                           fmt::format("{} of {} back to normal", event.series.signal,
+                                       detect::DescribeSeries(event.series))});
+  }
+  incident.start_ns = std::min(incident.start_ns, event.start_ns);
+  incident.updated_ns =
+      std::max({incident.updated_ns, event.start_ns, event.open ? event.peak_ns : event.end_ns});
+  dirty_.insert(id);
+}
+
+void Correlator::OnChange(const ChangeEvent& change) {
+  changes_.push_back(change);
+  if (changes_.size() > kMaxChanges) changes_.erase(changes_.begin());
+  for (auto& [id, incident] : open_) {
+    for (const detect::AnomalyEvent& e : incident.events) {
+      if (NodeOf(e) == change.service || e.service == change.service) {
+        AddTimeline(incident, {change.t, "change", change.service,
+                               fmt::format("{}: {}", change.kind, change.description)});
+        dirty_.insert(id);
+        break;
+      }
+    }
+  }
+}
+
+void Correlator::Rank(Incident& incident) {
+  incident.candidates = ranker_.Rank(incident.events, edges_, changes_, incident.start_ns);
+
+  // Impacted services: user-facing entry points (called by "user") first, then by first anomaly.
+  std::set<std::string> entry_points;
+  for (const GraphEdge& e : edges_) {
+    if (e.client == kUser) entry_points.insert(e.server);
+  }
+  std::map<std::string, core::TimeNs> first;
+  bool entry_errors = false;
+  for (const detect::AnomalyEvent& e : incident.events) {
+    if (e.service.empty()) continue;
+    auto [it, inserted] = first.try_emplace(e.service, e.start_ns);
+    if (!inserted) it->second = std::min(it->second, e.start_ns);
+    entry_errors |= entry_points.contains(e.service) && IsErrorSignal(e);
+  }
+  incident.impacted.clear();
+  for (const auto& [s, t] : first) incident.impacted.push_back(s);
+  std::sort(incident.impacted.begin(), incident.impacted.end(), [&](const auto& a, const auto& b) {
+    bool ea = entry_points.contains(a), eb = entry_points.contains(b);
+    if (ea != eb) return ea;
+    return first[a] != first[b] ? first[a] < first[b] : a < b;
+  });
+  const bool entry_impacted =
+      !incident.impacted.empty() && entry_points.contains(incident.impacted[0]);
+  incident.severity = entry_errors || incident.impacted.size() >= 5     ? "critical"
+                      : entry_impacted || incident.impacted.size() >= 3 ? "major"
+                                                                        : "minor";
+}
+
+std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
+  std::vector<uint64_t> changed;
+  for (auto it = open_.begin(); it != open_.end();) {
+    Incident& incident = it->second;
+    bool all_cleared = true;
+    core::TimeNs last_end = incident.start_ns;
+    for (const detect::AnomalyEvent& e : incident.events) {
+      all_cleared &= !e.open;
+      last_end = std::max(last_end, e.open ? now : e.end_ns);
+    }
+    if (all_cleared && now >= last_end + config_.grace_ns) {
+      Rank(incident);
+      incident.end_ns = last_end;
+      AddTimeline(incident, {last_end, "closed", "", "all anomalies cleared"});
+      changed.push_back(incident.id);
+      dirty_.erase(incident.id);
+      closed_.push_back(std::move(incident));
+      if (closed_.size() > config_.max_closed_kept) closed_.erase(closed_.begin());
+      it = open_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (uint64_t id : dirty_) {
+    auto it = open_.find(id);
+    if (it == open_.end()) continue;
+    Rank(it->second);
+    changed.push_back(id);
+  }
+  dirty_.clear();
+  return changed;
+}
+
+const Incident* Correlator::Find(uint64_t id) const {
+  auto it = open_.find(id);
+  if (it != open_.end()) return &it->second;
+  for (const Incident& i : closed_) {
+    if (i.id == id) return &i;
+  }
+  return nullptr;
+}
+
+std::vector<const Incident*> Correlator::Incidents() const {
+  std::vector<const Incident*> out;
+  for (const auto& [id, incident] : open_) out.push_back(&incident);
+  for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) out.push_back(&*it);
+  return out;
+}
+
+size_t Correlator::open_count() const { return open_.size(); }
+
+}  // namespace augur::rca

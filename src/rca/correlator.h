@@ -1,0 +1,76 @@
+// The correlator: the one place that sees every anomaly event, the service graph and the changes
+// (deploys, restarts), and turns them into incidents with ranked root-cause candidates.
+//
+// Grouping: an event joins an open incident when its service lies within `max_hops` of one of the
+// incident's services on the (undirected) service graph and the incident has been active within
+// `join_window_ns`; an event that would join two incidents merges them; otherwise it opens a new
+// incident. An incident closes when all its events have cleared and `grace_ns` of event time has
+// passed. Muted events never open incidents (they join ones that exist).
+//
+// Time is event time (the events' own timestamps and the pipeline's watermark).
+// Not thread-safe: the pipeline runs one correlator on one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "rca/incident.h"
+#include "rca/ranker.h"
+
+namespace augur::rca {
+
+struct CorrelatorConfig {
+  int max_hops = 2;
+  core::TimeNs join_window_ns = 10 * core::kNsPerMinute;
+  core::TimeNs grace_ns = 5 * core::kNsPerMinute;
+  size_t max_events_per_incident = 500;
+  size_t max_timeline = 500;
+  size_t max_closed_kept = 1000;  // closed incidents kept in memory (the store keeps all)
+  core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;  // changes before an incident
+  RankerConfig ranker;
+};
+
+class Correlator {
+ public:
+  explicit Correlator(CorrelatorConfig config = {});
+
+  // Replaces the known graph (edges from the series shards).
+  void UpdateGraph(std::vector<GraphEdge> edges);
+  // The current state of an anomaly event (opened, updated or closed).
+  void OnEvent(const detect::AnomalyEvent& event);
+  void OnChange(const ChangeEvent& change);
+  // Re-ranks incidents that changed and closes those whose grace passed, at event time `now`.
+  // Returns the ids of incidents that were opened, changed or closed since the last call.
+  std::vector<uint64_t> Advance(core::TimeNs now);
+
+  const Incident* Find(uint64_t id) const;
+  std::vector<const Incident*> Incidents() const;  // open first, then recently closed
+  size_t open_count() const;
+
+ private:
+  struct Open;
+  uint64_t IncidentFor(const detect::AnomalyEvent& event);
+  void Merge(uint64_t into, uint64_t from);
+  // Services within max_hops of `service` (itself included).
+  std::set<std::string> Neighbourhood(const std::string& service) const;
+  void Rank(Incident& incident);
+  void AddTimeline(Incident& incident, TimelineEntry entry);
+
+  CorrelatorConfig config_;
+  Ranker ranker_;
+  std::vector<GraphEdge> edges_;
+  std::map<std::string, std::set<std::string>> adjacency_;  // undirected
+  std::map<uint64_t, Incident> open_;
+  std::vector<Incident> closed_;                            // oldest first
+  absl::flat_hash_map<uint64_t, uint64_t> event_incident_;  // event id -> incident id
+  std::vector<ChangeEvent> changes_;                        // recent, oldest first
+  std::set<uint64_t> dirty_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace augur::rca

@@ -1,0 +1,113 @@
+#include "rca/correlator.h"
+
+#include <gtest/gtest.h>
+
+#include "rca/rca_test_util.h"
+
+namespace augur::rca {
+namespace {
+
+TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(ServiceEvent(1, "payment", "p95_latency_ms", kNoon));
+  c.OnEvent(ServiceEvent(2, "frontend", "p95_latency_ms", kNoon + 20 * kSec));  // 2 hops away
+  c.OnEvent(ServiceEvent(3, "search", "error_ratio", kNoon + 30 * kSec));       // not connected
+  auto changed = c.Advance(kNoon + 40 * kSec);
+  EXPECT_EQ(changed.size(), 2u);
+  EXPECT_EQ(c.open_count(), 2u);
+  const Incident* shop = c.Find(changed[0]);
+  ASSERT_NE(shop, nullptr);
+  EXPECT_EQ(shop->events.size(), 2u);
+  EXPECT_EQ(shop->start_ns, kNoon);
+  // The user-facing entry point is listed first.
+  ASSERT_EQ(shop->impacted.size(), 2u);
+  EXPECT_EQ(shop->impacted[0], "frontend");
+  EXPECT_EQ(shop->candidates[0].service, "payment");
+  EXPECT_EQ(shop->severity, "major");
+}
+
+TEST(CorrelatorTest, AnEventBridgingTwoIncidentsMergesThem) {
+  CorrelatorConfig config;
+  config.max_hops = 1;
+  Correlator c(config);
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(ServiceEvent(1, "frontend", "rate", kNoon));
+  c.OnEvent(ServiceEvent(2, "payment", "rate", kNoon + kSec));  // 2 hops: separate at max_hops 1
+  c.Advance(kNoon + 2 * kSec);
+  EXPECT_EQ(c.open_count(), 2u);
+  c.OnEvent(ServiceEvent(3, "checkout", "rate", kNoon + 3 * kSec));  // neighbour of both
+  c.Advance(kNoon + 4 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->events.size(), 3u);
+}
+
+TEST(CorrelatorTest, ClosesAfterEveryEventClearedAndTheGrace) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto e = ServiceEvent(1, "cart", "error_ratio", kNoon);
+  c.OnEvent(e);
+  auto ids = c.Advance(kNoon + kSec);
+  ASSERT_EQ(ids.size(), 1u);
+  e.open = false;
+  e.end_ns = kNoon + 60 * kSec;
+  c.OnEvent(e);
+  c.Advance(kNoon + 61 * kSec);
+  EXPECT_EQ(c.open_count(), 1u);  // within the grace
+  c.Advance(kNoon + 60 * kSec + CorrelatorConfig{}.grace_ns);
+  EXPECT_EQ(c.open_count(), 0u);
+  const Incident* closed = c.Find(ids[0]);
+  ASSERT_NE(closed, nullptr);
+  EXPECT_FALSE(closed->open());
+  EXPECT_EQ(closed->end_ns, kNoon + 60 * kSec);
+  EXPECT_EQ(closed->timeline.back().kind, "closed");
+}
+
+TEST(CorrelatorTest, MutedEventsDoNotOpenIncidentsButJoinThem) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto muted = ServiceEvent(1, "cart", "rate", kNoon);
+  muted.muted = true;
+  c.OnEvent(muted);
+  c.Advance(kNoon + kSec);
+  EXPECT_EQ(c.open_count(), 0u);
+  c.OnEvent(ServiceEvent(2, "checkout", "rate", kNoon + 2 * kSec));
+  auto muted2 = ServiceEvent(3, "cart", "error_ratio", kNoon + 3 * kSec);
+  muted2.muted = true;
+  c.OnEvent(muted2);
+  c.Advance(kNoon + 4 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->events.size(), 2u);
+}
+
+TEST(CorrelatorTest, ChangesAppearInTheTimelineAndTheEvidence) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  c.OnChange({kNoon - 30 * kSec, "payment", "deploy", "version 1.4.2 -> 1.5.0"});
+  c.OnEvent(ServiceEvent(1, "payment", "error_ratio", kNoon));
+  c.OnEvent(ServiceEvent(2, "checkout", "error_ratio", kNoon + 5 * kSec));
+  c.OnChange({kNoon + 10 * kSec, "payment", "restart", "new instance payment-2"});
+  c.Advance(kNoon + 20 * kSec);
+  const Incident* i = c.Incidents()[0];
+  ASSERT_FALSE(i->candidates.empty());
+  EXPECT_EQ(i->candidates[0].service, "payment");
+  bool deploy = false;
+  for (const auto& line : i->candidates[0].evidence)
+    deploy |= line.find("deploy: version 1.4.2") != std::string::npos;
+  EXPECT_TRUE(deploy);
+  bool restart = false;
+  for (const auto& t : i->timeline)
+    restart |= t.kind == "change" && t.text.find("restart") != std::string::npos;
+  EXPECT_TRUE(restart);
+}
+
+TEST(CorrelatorTest, ErrorsAtAnEntryPointAreCritical) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(ServiceEvent(1, "frontend", "error_ratio", kNoon));
+  c.Advance(kNoon + kSec);
+  EXPECT_EQ(c.Incidents()[0]->severity, "critical");
+}
+
+}  // namespace
+}  // namespace augur::rca

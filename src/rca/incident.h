@@ -1,0 +1,57 @@
+// Incidents: anomaly events that belong together in time and on the service graph, with the
+// candidates for their root cause ranked and the evidence behind each rank.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/time.h"
+#include "detect/anomaly_event.h"
+
+namespace augur::rca {
+
+// A change that can explain an incident: a deploy (service.version changed) or a restart.
+struct ChangeEvent {
+  core::TimeNs t = 0;
+  std::string service;
+  std::string kind;         // "deploy" or "restart"
+  std::string description;  // "version 1.4.2 -> 1.5.0"
+};
+
+// One edge of the service graph as the correlator sees it.
+struct GraphEdge {
+  std::string client;
+  std::string server;
+  std::string connection_type;  // "", "database", "messaging_system", "virtual_node"
+};
+
+struct Candidate {
+  std::string service;                // a service, or a peer (database, cache, external API)
+  double score = 0;                   // in [0, 1]; candidates are sorted by it
+  std::vector<std::string> evidence;  // sentences a person can check
+};
+
+struct TimelineEntry {
+  core::TimeNs t = 0;
+  std::string kind;  // "anomaly", "cleared", "change", "opened", "closed"
+  std::string service;
+  std::string text;
+};
+
+struct Incident {
+  uint64_t id = 0;
+  core::TimeNs start_ns = 0;
+  core::TimeNs end_ns = 0;  // 0 while open
+  core::TimeNs updated_ns = 0;
+  std::string severity;  // "critical", "major" or "minor"
+  // Services whose signals are anomalous, user-facing entry points first.
+  std::vector<std::string> impacted;
+  std::vector<Candidate> candidates;  // best first
+  std::vector<TimelineEntry> timeline;
+  std::vector<detect::AnomalyEvent> events;  // latest state of each member event
+
+  bool open() const { return end_ns == 0; }
+};
+
+}  // namespace augur::rca

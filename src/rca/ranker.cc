@@ -1,0 +1,234 @@
+#include "rca/ranker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/config_node.h"
+
+namespace augur::rca {
+namespace {
+
+// Surprise of a calibrated score: 0.99 -> 2, 0.9999 -> 4; capped so one extreme cannot dominate.
+double Surprise(double score) {
+  return std::min(12.0, -std::log10(std::max(1e-12, 1 - std::clamp(score, 0.0, 1.0))));
+}
+
+std::string Clock(core::TimeNs t) { return core::FormatRfc3339(t).substr(11, 8); }
+
+struct Node {
+  double anomaly = 0;  // strongest surprise of its own symptoms
+  double own = 0;      // strongest surprise of its own evidence
+  core::TimeNs first = INT64_MAX;
+  const detect::AnomalyEvent* strongest = nullptr;
+  const detect::AnomalyEvent* strongest_own = nullptr;
+  std::vector<const ChangeEvent*> changes;
+};
+
+std::string Short(const detect::AnomalyEvent& e) {
+  if (!e.contributions.empty()) {
+    std::string parts;
+    for (const auto& c : e.contributions) {
+      if (c.share < 0.2) continue;
+      parts += parts.empty() ? "" : ", ";
+      parts += fmt::format("{} {:.0f}%", c.signal, 100 * c.share);
+    }
+    return fmt::format("its signals together are unusual (score {:.4g}; {})", e.peak_score, parts);
+  }
+  auto num = [](double v) {
+    return std::fabs(v) >= 100 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v);
+  };
+  return fmt::format("{} of {} was {} against an expected {} (score {:.4g}) at {}", e.series.signal,
+                     detect::DescribeSeries(e.series), num(e.observed), num(e.expected),
+                     e.peak_score, Clock(e.peak_ns));
+}
+
+}  // namespace
+
+bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
+  // Trace-derived signals of the service itself, its error logs, and its saturation.
+  if (series.signal == "error_origin_rate" || series.signal == "self_time_ms") return true;
+  if (series.family == "logs" && series.Label("severity") == "ERROR") return true;
+  return false;
+}
+
+std::string NodeOf(const detect::AnomalyEvent& event) {
+  if (event.series.family == "service_graph") return std::string(event.series.Label("server"));
+  return event.service;
+}
+
+std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& events,
+                                    const std::vector<GraphEdge>& edges,
+                                    const std::vector<ChangeEvent>& changes,
+                                    core::TimeNs incident_start) const {
+  std::map<std::string, Node> nodes;
+  for (const detect::AnomalyEvent& e : events) {
+    std::string name = NodeOf(e);
+    if (name.empty() || name == "user") continue;
+    Node& n = nodes[name];
+    double s = Surprise(e.peak_score);
+    if (IsOwnEvidenceSignal(e.series)) {
+      if (s > n.own) {
+        n.own = s;
+        n.strongest_own = &e;
+      }
+    }
+    if (s > n.anomaly) {
+      n.anomaly = s;
+      n.strongest = &e;
+    }
+    n.first = std::min(n.first, e.start_ns);
+  }
+  if (nodes.empty()) return {};
+
+  // Callees of anomalous nodes are candidates too (an uninstrumented database shows only through
+  // its callers' edges, which already name it; a quiet callee scores from the walk alone).
+  std::map<std::string, std::vector<std::string>> callees;
+  std::map<std::string, std::vector<std::string>> callers;
+  for (const GraphEdge& edge : edges) {
+    if (edge.client == "user" || edge.client == edge.server) continue;
+    if (nodes.contains(edge.client) || nodes.contains(edge.server)) {
+      callees[edge.client].push_back(edge.server);
+      callers[edge.server].push_back(edge.client);
+    }
+  }
+  for (const auto& [client, list] : callees) {
+    if (!nodes.contains(client)) continue;
+    for (const std::string& server : list) nodes.try_emplace(server);
+  }
+  for (const ChangeEvent& c : changes) {
+    auto it = nodes.find(c.service);
+    if (it != nodes.end() && c.t >= incident_start - config_.change_lookback_ns) {
+      it->second.changes.push_back(&c);
+    }
+  }
+
+  // Personalized random walk (power iteration) over the candidate subgraph.
+  std::vector<std::string> names;
+  std::map<std::string, size_t> index;
+  for (const auto& [name, n] : nodes) {
+    index[name] = names.size();
+    names.push_back(name);
+  }
+  const size_t k = names.size();
+  double anomaly_total = 0;
+  for (const auto& [name, n] : nodes) anomaly_total += n.anomaly + n.own;
+  std::vector<double> personal(k, 1.0 / static_cast<double>(k));
+  if (anomaly_total > 0) {
+    for (size_t i = 0; i < k; ++i) {
+      const Node& n = nodes[names[i]];
+      personal[i] = (n.anomaly + n.own) / anomaly_total;
+    }
+  }
+  // Out-weights: to each callee by its anomaly (plus a little, so quiet callees are reachable);
+  // to itself by the anomaly its callees do not explain.
+  std::vector<std::vector<std::pair<size_t, double>>> out(k);
+  for (size_t i = 0; i < k; ++i) {
+    const Node& n = nodes[names[i]];
+    double strongest_callee = 0;
+    auto it = callees.find(names[i]);
+    if (it != callees.end()) {
+      std::set<std::string> seen;
+      for (const std::string& callee : it->second) {
+        if (!seen.insert(callee).second || !index.contains(callee)) continue;
+        const Node& c = nodes[callee];
+        double w = c.anomaly + c.own + 0.1;
+        strongest_callee = std::max(strongest_callee, c.anomaly + c.own);
+        out[i].push_back({index[callee], w});
+      }
+    }
+    double unexplained = std::max(0.0, n.anomaly + n.own - strongest_callee) + n.own + 0.1;
+    out[i].push_back({i, unexplained});
+  }
+  std::vector<double> rank = personal;
+  for (int iter = 0; iter < config_.iterations; ++iter) {
+    std::vector<double> next(k, 0);
+    for (size_t i = 0; i < k; ++i) {
+      double total = 0;
+      for (const auto& [j, w] : out[i]) total += w;
+      for (const auto& [j, w] : out[i]) next[j] += config_.damping * rank[i] * w / total;
+    }
+    for (size_t i = 0; i < k; ++i) next[i] += (1 - config_.damping) * personal[i];
+    rank = std::move(next);
+  }
+  const double rank_max = *std::max_element(rank.begin(), rank.end());
+  double own_max = 0;
+  core::TimeNs earliest = INT64_MAX;
+  for (const auto& [name, n] : nodes) {
+    own_max = std::max(own_max, n.own);
+    earliest = std::min(earliest, n.first);
+  }
+
+  const double weights =
+      config_.weight_graph + config_.weight_own + config_.weight_first + config_.weight_change;
+  std::vector<Candidate> out_candidates;
+  for (size_t i = 0; i < k; ++i) {
+    const std::string& name = names[i];
+    const Node& n = nodes[name];
+    const double graph = rank_max > 0 ? rank[i] / rank_max : 0;
+    const double own = own_max > 0 ? n.own / own_max : 0;
+    const double first = n.first == INT64_MAX
+                             ? 0
+                             : std::exp(-static_cast<double>(n.first - earliest) /
+                                        static_cast<double>(config_.first_scale_ns));
+    const double change = n.changes.empty() ? 0 : 1;
+    Candidate c;
+    c.service = name;
+    c.score = (config_.weight_graph * graph + config_.weight_own * own +
+               config_.weight_first * first + config_.weight_change * change) /
+              weights;
+    if (n.strongest_own != nullptr) {
+      c.evidence.push_back(fmt::format("its own signals: {}", Short(*n.strongest_own)));
+    }
+    if (n.strongest != nullptr && n.strongest != n.strongest_own) {
+      c.evidence.push_back(fmt::format("anomalous: {}", Short(*n.strongest)));
+    }
+    if (n.strongest == nullptr) {
+      c.evidence.push_back("no anomaly of its own; called by anomalous services");
+    }
+    std::vector<std::string> explained;
+    auto cit = callers.find(name);
+    if (cit != callers.end()) {
+      std::set<std::string> seen;
+      for (const std::string& caller : cit->second) {
+        auto nit = nodes.find(caller);
+        if (nit != nodes.end() && nit->second.anomaly > 0 && seen.insert(caller).second) {
+          explained.push_back(caller);
+        }
+      }
+    }
+    if (!explained.empty()) {
+      std::string list;
+      for (size_t j = 0; j < explained.size() && j < 5; ++j) {
+        list += (j == 0 ? "" : ", ") + explained[j];
+      }
+      if (explained.size() > 5) list += fmt::format(" and {} more", explained.size() - 5);
+      c.evidence.push_back(fmt::format("called by {} anomalous service{}: {}", explained.size(),
+                                       explained.size() == 1 ? "" : "s", list));
+    }
+    if (n.first != INT64_MAX) {
+      c.evidence.push_back(
+          n.first == earliest
+              ? fmt::format("the first anomaly of the incident, at {}", Clock(n.first))
+              : fmt::format(
+                    "anomalous from {}, {} after the first anomaly", Clock(n.first),
+                    core::FormatDuration(core::FloorTo(n.first - earliest, core::kNsPerSecond))));
+    }
+    for (const ChangeEvent* ch : n.changes) {
+      c.evidence.push_back(fmt::format("{}: {} at {}", ch->kind, ch->description, Clock(ch->t)));
+    }
+    out_candidates.push_back(std::move(c));
+  }
+  std::sort(out_candidates.begin(), out_candidates.end(), [](const auto& a, const auto& b) {
+    return a.score != b.score ? a.score > b.score : a.service < b.service;
+  });
+  if (out_candidates.size() > config_.max_candidates) {
+    out_candidates.resize(config_.max_candidates);
+  }
+  return out_candidates;
+}
+
+}  // namespace augur::rca

@@ -1,0 +1,57 @@
+// Ranks the candidate root causes of an incident and writes the evidence for each.
+//
+// Candidates are the services and peers of the incident's subgraph: those with anomalous signals
+// and the callees they depend on. Evidence combined (weights in RankerConfig):
+//  - graph: a personalized random walk on the anomalous subgraph in the direction of calls
+//    (caller -> callee, weighted by the callee's anomaly; a node keeps the walk in proportion to
+//    the anomaly its callees do not explain), personalized by anomaly strength — an anomalous
+//    callee explains anomalous callers (in the spirit of MicroRCA, Wu et al. NOMS 2020, and
+//    personalized PageRank, Haveliwala 2002);
+//  - own evidence: the node's own trace-derived signals (errors that originate in its spans, its
+//    exclusive self time), its error logs, its saturation — it is broken, not just slow because of
+//    someone else;
+//  - which anomaly started first;
+//  - changes: a deploy or restart of the node shortly before the incident.
+// Not thread-safe; stateless between calls.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rca/incident.h"
+
+namespace augur::rca {
+
+struct RankerConfig {
+  double damping = 0.85;  // random walk: probability of following an edge (vs. restarting)
+  int iterations = 40;
+  double weight_graph = 0.35;
+  double weight_own = 0.35;
+  double weight_first = 0.1;
+  double weight_change = 0.2;
+  size_t max_candidates = 10;
+  core::TimeNs first_scale_ns = 2 * core::kNsPerMinute;  // how fast "started later" stops counting
+  core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
+};
+
+// Signals of a node that are its own evidence (trace-derived), not symptoms others cause.
+bool IsOwnEvidenceSignal(const detect::SeriesRef& series);
+
+class Ranker {
+ public:
+  explicit Ranker(RankerConfig config = {}) : config_(config) {}
+
+  std::vector<Candidate> Rank(const std::vector<detect::AnomalyEvent>& events,
+                              const std::vector<GraphEdge>& edges,
+                              const std::vector<ChangeEvent>& changes,
+                              core::TimeNs incident_start) const;
+
+ private:
+  RankerConfig config_;
+};
+
+// The node (service or peer) an event speaks about: the service of a service, span-metric or log
+// series; the callee of a service-graph edge series.
+std::string NodeOf(const detect::AnomalyEvent& event);
+
+}  // namespace augur::rca
