@@ -11,10 +11,10 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libboost-dev libsimdjson-dev nlohmann-json3-dev
   libyaml-cpp-dev libfmt-dev libspdlog-dev libcli11-dev
-  zlib1g-dev
+  zlib1g-dev libsnappy-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test peers and tools
-  nodejs npm curl procps python3
+  nodejs npm curl procps python3 clickhouse-server
 )
 
 missing=()

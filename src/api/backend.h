@@ -45,6 +45,9 @@ class Backend {
   // Sensitivity rules set through the API (they take precedence over configured ones).
   virtual std::vector<detect::SensitivityRule> SensitivityRules() = 0;
   virtual void SetSensitivityRules(std::vector<detect::SensitivityRule> rules) = 0;
+
+  // Logs: the templates of `service` ("" = every service), in no particular order.
+  virtual std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) = 0;
 };
 
 }  // namespace augur::api

@@ -23,13 +23,15 @@ json Labels(const detect::SeriesRef& ref) {
   return labels;
 }
 
-json EventJson(const detect::AnomalyEvent& e, core::TimeNs now) {
+}  // namespace
+
+json AnomalyEventJson(const detect::AnomalyEvent& e, core::TimeNs now) {
   json contributions = json::array();
   for (const detect::Contribution& c : e.contributions) {
     contributions.push_back(json{{"signal", c.signal}, {"share", Number(c.share)}});
   }
   const core::TimeNs end = e.open ? now : e.end_ns;
-  return json{
+  json out{
       {"id", std::to_string(e.id)},
       {"service", e.service},
       {"source", e.series.family},
@@ -52,7 +54,14 @@ json EventJson(const detect::AnomalyEvent& e, core::TimeNs now) {
       {"contributions", std::move(contributions)},
       {"explanation", detect::ExplainEvent(e, now)},
   };
+  if (e.series.family == "logs") {
+    out["template"] = e.log_template.empty() ? json(nullptr) : json(e.log_template);
+    out["examples"] = e.examples;
+  }
+  return out;
 }
+
+namespace {
 
 json MuteJson(const detect::Mute& m) {
   return json{{"id", std::to_string(m.id)},
@@ -89,8 +98,9 @@ void DetectionApi::Register(core::HttpServer* server) {
                  [this](const HttpRequest& q, HttpResponse* r) { PutSensitivity(q, r); });
 }
 
-void DetectionApi::Anomalies(const core::HttpRequest& request, core::HttpResponse* response) {
-  detect::EventFilter filter;
+bool ParseEventFilter(const core::HttpRequest& request, detect::EventFilter* out,
+                      core::HttpResponse* response) {
+  detect::EventFilter& filter = *out;
   filter.service = request.QueryParam("service");
   for (auto [name, field] :
        {std::pair{"since", &filter.since_ns}, std::pair{"until", &filter.until_ns}}) {
@@ -99,26 +109,36 @@ void DetectionApi::Anomalies(const core::HttpRequest& request, core::HttpRespons
     absl::StatusOr<core::TimeNs> t = ParseTimeParam(value);
     if (!t.ok()) {
       Error(400, "bad_data", fmt::format("{}: {}", name, core::MessageOf(t.status())), response);
-      return;
+      return false;
     }
     *field = *t;
   }
   std::string open = request.QueryParam("open");
   if (!open.empty() && open != "true" && open != "false") {
     Error(400, "bad_data", "open: expected true or false", response);
-    return;
+    return false;
   }
   filter.open_only = open == "true";
-  core::TimeNs now = backend_->Now();
-  std::vector<detect::AnomalyEvent> events = backend_->Anomalies(filter);
+  return true;
+}
+
+void WriteEvents(std::vector<detect::AnomalyEvent> events, core::TimeNs now,
+                 core::HttpResponse* response) {
   std::sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
     return std::tie(b.open, b.start_ns, b.id) < std::tie(a.open, a.start_ns, a.id);
   });
   json list = json::array();
-  for (const detect::AnomalyEvent& e : events) list.push_back(EventJson(e, now));
+  for (const detect::AnomalyEvent& e : events) list.push_back(AnomalyEventJson(e, now));
   json data = TimeOf(now);
   data["anomalies"] = std::move(list);
   Success(std::move(data), response);
+}
+
+void DetectionApi::Anomalies(const core::HttpRequest& request, core::HttpResponse* response) {
+  detect::EventFilter filter;
+  if (!ParseEventFilter(request, &filter, response)) return;
+  core::TimeNs now = backend_->Now();
+  WriteEvents(backend_->Anomalies(filter), now, response);
 }
 
 void DetectionApi::AnomalySubresource(const core::HttpRequest& request,

@@ -8,10 +8,22 @@
 // Thread-safe; handlers query the pipeline through Backend.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include "api/backend.h"
 #include "core/http_server.h"
 
 namespace augur::api {
+
+// An anomaly event as the API shows it (docs/api.md); log events also carry "template" and
+// "examples". `now` dates an open event's duration.
+nlohmann::json AnomalyEventJson(const detect::AnomalyEvent& event, core::TimeNs now);
+// Reads `service`, `since`, `until` and `open` into `filter`; false after writing a 400.
+bool ParseEventFilter(const core::HttpRequest& request, detect::EventFilter* filter,
+                      core::HttpResponse* response);
+// Answers with `events` (open first, newest first) under data.anomalies.
+void WriteEvents(std::vector<detect::AnomalyEvent> events, core::TimeNs now,
+                 core::HttpResponse* response);
 
 class DetectionApi {
  public:

@@ -74,6 +74,14 @@ class FakeBackend : public Backend {
   void SetSensitivityRules(std::vector<detect::SensitivityRule> r) override {
     rules = std::move(r);
   }
+  std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) override {
+    last_template_service = std::string(service);
+    std::vector<detect::LogTemplateSummary> out;
+    for (const auto& t : templates) {
+      if (service.empty() || t.service == service) out.push_back(t);
+    }
+    return out;
+  }
 
   std::vector<detect::AnomalyEvent> events;
   detect::EventFilter last_filter;
@@ -83,6 +91,8 @@ class FakeBackend : public Backend {
   std::vector<uint64_t> feedback;
   std::vector<detect::Mute> mutes;
   std::vector<detect::SensitivityRule> rules;
+  std::vector<detect::LogTemplateSummary> templates;
+  std::string last_template_service;
 };
 
 inline core::HttpRequest Get(const std::string& path, const std::string& query = "") {

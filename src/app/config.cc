@@ -19,11 +19,14 @@ namespace {
   } while (0)
 
 absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
-  AUGUR_CONFIG_TRY(root.CheckKeys({"receivers", "server", "limits", "pipeline", "span_metrics",
-                                   "service_graph", "detection", "storage", "log"}));
+  AUGUR_CONFIG_TRY(
+      root.CheckKeys({"receivers", "server", "limits", "pipeline", "span_metrics", "service_graph",
+                      "detection", "logs", "exporters", "storage", "log"}));
 
   core::ConfigNode receivers = root.Child("receivers");
-  AUGUR_CONFIG_TRY(receivers.CheckKeys({"otlp", "retry_after"}));
+  AUGUR_CONFIG_TRY(receivers.CheckKeys({"otlp", "loki", "retry_after"}));
+  AUGUR_CONFIG_TRY(receivers.Child("loki").CheckKeys({"enabled"}));
+  AUGUR_CONFIG_TRY(receivers.Child("loki").Get("enabled", &c->loki_receiver));
   core::ConfigNode otlp = receivers.Child("otlp");
   AUGUR_CONFIG_TRY(otlp.CheckKeys({"grpc", "http"}));
   AUGUR_CONFIG_TRY(otlp.Child("grpc").CheckKeys({"endpoint"}));
@@ -145,6 +148,63 @@ absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
     }
   }
 
+  core::ConfigNode logs = root.Child("logs");
+  AUGUR_CONFIG_TRY(
+      logs.CheckKeys({"max_services", "max_templates", "max_line_bytes", "similarity_threshold",
+                      "settled_lines", "max_example_bytes", "learning_period",
+                      "max_modelled_templates", "max_error_templates", "template_idle_timeout"}));
+  derive::LogMiningConfig& mining = c->pipeline.derive.logs;
+  detect::LogDetectionConfig& log_detection = c->pipeline.series.logs;
+  AUGUR_CONFIG_TRY(logs.Get("max_services", &mining.max_services));
+  AUGUR_CONFIG_TRY(logs.Get("max_templates", &mining.miner.max_templates));
+  AUGUR_CONFIG_TRY(logs.GetBytes("max_line_bytes", &mining.miner.max_line_bytes));
+  AUGUR_CONFIG_TRY(logs.Get("similarity_threshold", &mining.miner.similarity_threshold));
+  AUGUR_CONFIG_TRY(logs.Get("settled_lines", &mining.miner.settled_lines));
+  AUGUR_CONFIG_TRY(logs.GetBytes("max_example_bytes", &mining.max_example_bytes));
+  AUGUR_CONFIG_TRY(logs.GetDuration("learning_period", &log_detection.learning_period_ns));
+  AUGUR_CONFIG_TRY(logs.Get("max_modelled_templates", &log_detection.max_modelled_templates));
+  AUGUR_CONFIG_TRY(logs.Get("max_error_templates", &log_detection.max_error_templates));
+  AUGUR_CONFIG_TRY(
+      logs.GetDuration("template_idle_timeout", &log_detection.template_idle_timeout_ns));
+  // Stage 2 holds what the miners can create, and their overflow.
+  log_detection.max_templates = mining.miner.max_templates + 1;
+
+  core::ConfigNode exporters = root.Child("exporters");
+  AUGUR_CONFIG_TRY(exporters.CheckKeys({"clickhouse", "loki", "elasticsearch"}));
+  auto load_exporter = [](const core::ConfigNode& node,
+                          exporter::LogExporterConfig* e) -> absl::Status {
+    AUGUR_CONFIG_TRY(node.Get("enabled", &e->enabled));
+    AUGUR_CONFIG_TRY(node.Get("endpoint", &e->endpoint));
+    AUGUR_CONFIG_TRY(node.Get("batch_size", &e->batch_size));
+    AUGUR_CONFIG_TRY(node.GetDuration("flush_interval", &e->flush_interval_ns));
+    AUGUR_CONFIG_TRY(node.Get("queue_size", &e->queue_size));
+    AUGUR_CONFIG_TRY(node.Get("max_retries", &e->max_retries));
+    AUGUR_CONFIG_TRY(node.GetDuration("initial_backoff", &e->initial_backoff_ns));
+    AUGUR_CONFIG_TRY(node.GetDuration("max_backoff", &e->max_backoff_ns));
+    AUGUR_CONFIG_TRY(node.GetDuration("timeout", &e->timeout_ns));
+    return absl::OkStatus();
+  };
+  exporter::ExportersConfig& ex = c->pipeline.exporters;
+  core::ConfigNode clickhouse = exporters.Child("clickhouse");
+  AUGUR_CONFIG_TRY(clickhouse.CheckKeys(
+      {"enabled", "endpoint", "batch_size", "flush_interval", "queue_size", "max_retries",
+       "initial_backoff", "max_backoff", "timeout", "database", "table", "template_counts"}));
+  AUGUR_CONFIG_TRY(load_exporter(clickhouse, &ex.clickhouse.exporter));
+  AUGUR_CONFIG_TRY(clickhouse.Get("database", &ex.clickhouse.database));
+  AUGUR_CONFIG_TRY(clickhouse.Get("table", &ex.clickhouse.table));
+  AUGUR_CONFIG_TRY(clickhouse.Get("template_counts", &ex.clickhouse.template_counts));
+  core::ConfigNode loki = exporters.Child("loki");
+  AUGUR_CONFIG_TRY(
+      loki.CheckKeys({"enabled", "endpoint", "batch_size", "flush_interval", "queue_size",
+                      "max_retries", "initial_backoff", "max_backoff", "timeout"}));
+  AUGUR_CONFIG_TRY(load_exporter(loki, &ex.loki.exporter));
+  core::ConfigNode elasticsearch = exporters.Child("elasticsearch");
+  AUGUR_CONFIG_TRY(elasticsearch.CheckKeys({"enabled", "endpoint", "batch_size", "flush_interval",
+                                            "queue_size", "max_retries", "initial_backoff",
+                                            "max_backoff", "timeout", "index_prefix"}));
+  AUGUR_CONFIG_TRY(load_exporter(elasticsearch, &ex.elasticsearch.exporter));
+  AUGUR_CONFIG_TRY(elasticsearch.Get("index_prefix", &ex.elasticsearch.index_prefix));
+
   core::ConfigNode storage = root.Child("storage");
   AUGUR_CONFIG_TRY(storage.CheckKeys({"path"}));
   AUGUR_CONFIG_TRY(storage.Get("path", &c->pipeline.data_dir));
@@ -237,6 +297,8 @@ std::string ConfigToYaml(const AugurConfig& c) {
   out << YAML::Key << "http" << YAML::Value << YAML::BeginMap << YAML::Key << "endpoint"
       << YAML::Value << c.otlp_http_endpoint << YAML::EndMap;
   out << YAML::EndMap;
+  out << YAML::Key << "loki" << YAML::Value << YAML::BeginMap << YAML::Key << "enabled"
+      << YAML::Value << c.loki_receiver << YAML::EndMap;
   out << YAML::Key << "retry_after" << YAML::Value
       << core::FormatDuration(c.receiver.retry_after_s * core::kNsPerSecond);
   out << YAML::EndMap;
@@ -320,6 +382,51 @@ std::string ConfigToYaml(const AugurConfig& c) {
         << YAML::Key << "comment" << YAML::Value << m.comment << YAML::EndMap;
   }
   out << YAML::EndSeq;
+  out << YAML::EndMap;
+  const derive::LogMiningConfig& lm = c.pipeline.derive.logs;
+  const detect::LogDetectionConfig& ld = c.pipeline.series.logs;
+  out << YAML::Key << "logs" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "max_services" << YAML::Value << lm.max_services;
+  out << YAML::Key << "max_templates" << YAML::Value << lm.miner.max_templates;
+  out << YAML::Key << "max_line_bytes" << YAML::Value << lm.miner.max_line_bytes;
+  out << YAML::Key << "similarity_threshold" << YAML::Value << lm.miner.similarity_threshold;
+  out << YAML::Key << "settled_lines" << YAML::Value << lm.miner.settled_lines;
+  out << YAML::Key << "max_example_bytes" << YAML::Value << lm.max_example_bytes;
+  out << YAML::Key << "learning_period" << YAML::Value
+      << core::FormatDuration(ld.learning_period_ns);
+  out << YAML::Key << "max_modelled_templates" << YAML::Value << ld.max_modelled_templates;
+  out << YAML::Key << "max_error_templates" << YAML::Value << ld.max_error_templates;
+  out << YAML::Key << "template_idle_timeout" << YAML::Value
+      << core::FormatDuration(ld.template_idle_timeout_ns);
+  out << YAML::EndMap;
+  auto exporter_keys = [&out](const exporter::LogExporterConfig& e) {
+    out << YAML::Key << "enabled" << YAML::Value << e.enabled;
+    out << YAML::Key << "endpoint" << YAML::Value << e.endpoint;
+    out << YAML::Key << "batch_size" << YAML::Value << e.batch_size;
+    out << YAML::Key << "flush_interval" << YAML::Value
+        << core::FormatDuration(e.flush_interval_ns);
+    out << YAML::Key << "queue_size" << YAML::Value << e.queue_size;
+    out << YAML::Key << "max_retries" << YAML::Value << e.max_retries;
+    out << YAML::Key << "initial_backoff" << YAML::Value
+        << core::FormatDuration(e.initial_backoff_ns);
+    out << YAML::Key << "max_backoff" << YAML::Value << core::FormatDuration(e.max_backoff_ns);
+    out << YAML::Key << "timeout" << YAML::Value << core::FormatDuration(e.timeout_ns);
+  };
+  const exporter::ExportersConfig& ex = c.pipeline.exporters;
+  out << YAML::Key << "exporters" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "clickhouse" << YAML::Value << YAML::BeginMap;
+  exporter_keys(ex.clickhouse.exporter);
+  out << YAML::Key << "database" << YAML::Value << ex.clickhouse.database;
+  out << YAML::Key << "table" << YAML::Value << ex.clickhouse.table;
+  out << YAML::Key << "template_counts" << YAML::Value << ex.clickhouse.template_counts;
+  out << YAML::EndMap;
+  out << YAML::Key << "loki" << YAML::Value << YAML::BeginMap;
+  exporter_keys(ex.loki.exporter);
+  out << YAML::EndMap;
+  out << YAML::Key << "elasticsearch" << YAML::Value << YAML::BeginMap;
+  exporter_keys(ex.elasticsearch.exporter);
+  out << YAML::Key << "index_prefix" << YAML::Value << ex.elasticsearch.index_prefix;
+  out << YAML::EndMap;
   out << YAML::EndMap;
   out << YAML::Key << "storage" << YAML::Value << YAML::BeginMap << YAML::Key << "path"
       << YAML::Value << c.pipeline.data_dir << YAML::EndMap;

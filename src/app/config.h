@@ -18,6 +18,7 @@ struct AugurConfig {
   std::string otlp_http_endpoint = "0.0.0.0:4318";
   std::string api_endpoint = "0.0.0.0:8080";
   int http_threads = 2;
+  bool loki_receiver = true;  // POST /loki/api/v1/push on the API server
   ingest::OtlpReceiverConfig receiver;
   PipelineConfig pipeline;
   std::string log_level = "info";

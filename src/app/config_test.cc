@@ -60,7 +60,7 @@ TEST(ConfigTest, ErrorsNameTheKey) {
             "server.endpoint: expected host:port, got 'nowhere'");
   EXPECT_EQ(ParseConfig("pipelin: {}", "t", {}).status().message(),
             "unknown key 'pipelin' (known here: receivers, server, limits, pipeline, "
-            "span_metrics, service_graph, detection, storage, log)");
+            "span_metrics, service_graph, detection, logs, exporters, storage, log)");
   EXPECT_EQ(ParseConfig("span_metrics: {buckets_ms: [5, 1]}", "t", {}).status().message(),
             "span_metrics.buckets_ms must be strictly increasing");
   EXPECT_EQ(ParseConfig("log: {level: loud}", "t", {}).status().message(),

@@ -62,6 +62,8 @@ absl::Status PipelineConfig::Validate() const {
     return absl::InvalidArgumentError("detection.checkpoint_interval must be at least 1s");
   }
   if (auto s = series.detection.Validate(); !s.ok()) return s;
+  if (auto s = series.logs.Validate(); !s.ok()) return s;
+  if (auto s = exporters.Validate(); !s.ok()) return s;
   if (series.max_series_per_service < 1) {
     return absl::InvalidArgumentError("limits.max_series_per_service must be at least 1");
   }
@@ -89,8 +91,16 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
                            .derive_queue_units = config_.queue_units,
                            .series_queue_units = config_.queue_units},
       metrics);
+  if (config_.exporters.any_enabled()) {
+    exporters_ = std::make_unique<exporter::LogExporters>(config_.exporters, metrics);
+  }
   for (int i = 0; i < n; ++i) {
     derive_.push_back(std::make_unique<derive::DeriveShard>(config_.derive, n, metrics));
+    if (exporters_ != nullptr) {
+      exporter::LogExporters* exporters = exporters_.get();
+      derive_.back()->SetLogSink(
+          [exporters](std::shared_ptr<const model::MinedLogBatch> b) { exporters->Offer(b); });
+    }
     detect::SeriesTableConfig series = config_.series;
     series.shard_index = i;
     series_.push_back(std::make_unique<detect::SeriesTable>(series, metrics));
@@ -100,6 +110,7 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
   }
   series_count_ = std::make_unique<std::atomic<size_t>[]>(n);
   series_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
+  miner_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
   auto sum = [n](const std::atomic<size_t>* values) {
     size_t total = 0;
     for (int i = 0; i < n; ++i) total += values[i].load(std::memory_order_relaxed);
@@ -112,6 +123,10 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
       "augur_series_memory_bytes",
       "Bytes held by the series tables (refreshed each second; estimate from their layout).", {},
       [this, sum] { return sum(series_bytes_.get()); }));
+  gauges_.push_back(metrics->AddCallbackGauge(
+      "augur_derive_log_miner_memory_bytes",
+      "Bytes held by the log template miners of the derive shards (refreshed each flush).", {},
+      [this, sum] { return sum(miner_bytes_.get()); }));
 }
 
 Pipeline::~Pipeline() { Drain(); }
@@ -121,6 +136,9 @@ absl::Status Pipeline::Start() {
   if (store_ != nullptr) {
     if (auto s = store_->Open(); !s.ok()) return s;
     if (auto s = LoadState(); !s.ok()) return s;
+  }
+  if (exporters_ != nullptr) {
+    if (auto s = exporters_->Start(); !s.ok()) return s;
   }
   running_ = true;
   for (size_t i = 0; i < series_.size(); ++i) {
@@ -137,11 +155,14 @@ void Pipeline::Drain() {
   if (!running_.load() || draining_.exchange(true)) return;
   bus_->CloseDerive();
   for (auto& t : derive_threads_) t.join();
+  // Every mined batch has been offered: the exporters send what they hold, for a while.
+  if (exporters_ != nullptr) exporters_->Stop(5 * core::kNsPerSecond);
   bus_->CloseSeries();
   for (auto& t : series_threads_) t.join();
   running_ = false;
   if (store_ != nullptr) {
     for (size_t i = 0; i < series_.size(); ++i) SaveShard(static_cast<int>(i), /*sync=*/true);
+    for (size_t i = 0; i < derive_.size(); ++i) SaveLogShard(static_cast<int>(i), /*sync=*/true);
     store_->Flush();
   }
   spdlog::info("pipeline drained");
@@ -150,6 +171,7 @@ void Pipeline::Drain() {
 namespace {
 
 std::string CheckpointName(int shard) { return fmt::format("models/shard-{:03}.ckpt", shard); }
+std::string LogCheckpointName(int shard) { return fmt::format("logs/shard-{:03}.ckpt", shard); }
 
 }  // namespace
 
@@ -165,14 +187,56 @@ void Pipeline::SaveShard(int index, bool sync) {
   }
 }
 
+void Pipeline::SaveLogShard(int index, bool sync) {
+  std::string bytes;
+  derive_[index]->log_miners().Save(&bytes);
+  if (sync) {
+    if (absl::Status s = store_->Write(LogCheckpointName(index), bytes); !s.ok()) {
+      spdlog::error("log template checkpoint of shard {}: {}", index, core::MessageOf(s));
+    }
+  } else {
+    store_->WriteAsync(LogCheckpointName(index), std::move(bytes));
+  }
+}
+
 void Pipeline::Checkpoint() {
   if (store_ == nullptr) return;
   if (running_.load() && !draining_.load()) {
     ForEachSeriesShard([this](int j, detect::SeriesTable&) { SaveShard(j, /*sync=*/false); });
+    ForEachDeriveShard([this](int i, derive::DeriveShard&) { SaveLogShard(i, /*sync=*/false); });
   } else {
     for (size_t i = 0; i < series_.size(); ++i) SaveShard(static_cast<int>(i), /*sync=*/true);
+    for (size_t i = 0; i < derive_.size(); ++i) SaveLogShard(static_cast<int>(i), /*sync=*/true);
   }
   store_->Flush();
+}
+
+void Pipeline::LoadLogTemplates() {
+  const int n = static_cast<int>(derive_.size());
+  size_t files = 0;
+  for (const std::string& name : store_->List("logs")) {
+    if (!name.ends_with(".ckpt")) continue;
+    absl::StatusOr<std::string> bytes = store_->Read(name);
+    absl::StatusOr<std::vector<std::string>> parts =
+        bytes.ok() ? derive::ServiceLogMiners::SplitCheckpoint(*bytes, n) : bytes.status();
+    if (!parts.ok()) {
+      // A damaged checkpoint costs new template ids, not the start.
+      spdlog::warn("ignoring log template checkpoint {}: {}", name,
+                   core::MessageOf(parts.status()));
+      continue;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (absl::Status s = derive_[i]->log_miners().Restore((*parts)[i]); !s.ok()) {
+        spdlog::warn("ignoring part of log template checkpoint {}: {}", name, core::MessageOf(s));
+      }
+    }
+    ++files;
+    int index = -1;
+    if (std::sscanf(name.c_str(), "logs/shard-%d.ckpt", &index) == 1 && index >= n) {
+      store_->Remove(name);
+    }
+  }
+  if (files > 0) spdlog::info("resumed log templates from {} checkpoint file(s)", files);
 }
 
 absl::Status Pipeline::LoadState() {
@@ -201,6 +265,7 @@ absl::Status Pipeline::LoadState() {
     }
   }
   if (files > 0) spdlog::info("resumed models from {} checkpoint file(s)", files);
+  LoadLogTemplates();
 
   std::lock_guard lock(user_mu_);
   using nlohmann::json;
@@ -352,6 +417,7 @@ void Pipeline::RunDeriveShard(int index) {
   derive::DeriveShard& shard = *derive_[index];
   core::TimeNs next_flush = WallNs() + config_.flush_interval_ns;
   core::TimeNs last_data = WallNs();
+  core::TimeNs next_checkpoint = WallNs() + config_.checkpoint_interval_ns;
   while (true) {
     bus::DeriveMessage message;
     bool control = false;
@@ -378,7 +444,12 @@ void Pipeline::RunDeriveShard(int index) {
       // follow theirs so stage 2 is not held back by it.
       if (idle) shard.AdvanceWatermark(max_watermark_.load(std::memory_order_relaxed));
       FlushDerive(index, shard, idle && now - last_data >= config_.idle_expiry_ns);
+      miner_bytes_[index].store(shard.log_miners().MemoryBytes(), std::memory_order_relaxed);
       next_flush = now + config_.flush_interval_ns;
+    }
+    if (store_ != nullptr && now >= next_checkpoint) {
+      SaveLogShard(index, /*sync=*/false);  // serialised here, written by the store's thread
+      next_checkpoint = now + config_.checkpoint_interval_ns;
     }
   }
   // Drained: nothing older is pending here either.
@@ -447,6 +518,47 @@ void Pipeline::ForEachSeriesShard(const std::function<void(int shard, detect::Se
   if (!latch->cv.wait_for(lock, std::chrono::seconds(30), [&] { return latch->remaining == 0; })) {
     spdlog::warn("series shards did not answer a query within 30s");
   }
+}
+
+void Pipeline::ForEachDeriveShard(const std::function<void(int shard, derive::DeriveShard&)>& fn) {
+  if (!running_.load() || draining_.load()) {
+    if (!running_.load()) {
+      for (size_t i = 0; i < derive_.size(); ++i) fn(static_cast<int>(i), *derive_[i]);
+    }
+    return;
+  }
+  auto latch = std::make_shared<Latch>();
+  latch->remaining = static_cast<int>(derive_.size());
+  auto shared_fn = std::make_shared<std::function<void(int, derive::DeriveShard&)>>(fn);
+  for (size_t i = 0; i < derive_.size(); ++i) {
+    derive::DeriveShard* shard = derive_[i].get();
+    const int index = static_cast<int>(i);
+    bus_->derive_queue(index).PushControl(
+        bus::DeriveMessage{.payload = bus::ShardTask([latch, shared_fn, shard, index] {
+                             (*shared_fn)(index, *shard);
+                             std::lock_guard lock(latch->mu);
+                             if (--latch->remaining == 0) latch->cv.notify_all();
+                           })});
+  }
+  std::unique_lock lock(latch->mu);
+  if (!latch->cv.wait_for(lock, std::chrono::seconds(30), [&] { return latch->remaining == 0; })) {
+    spdlog::warn("derive shards did not answer within 30s");
+  }
+}
+
+std::vector<detect::LogTemplateSummary> Pipeline::LogTemplates(std::string_view service) {
+  std::vector<detect::LogTemplateSummary> out;
+  if (service.empty()) {
+    std::vector<std::vector<detect::LogTemplateSummary>> parts(series_.size());
+    ForEachSeriesShard(
+        [&](int j, detect::SeriesTable& t) { t.CollectLogTemplates("", &parts[j]); });
+    for (auto& p : parts) std::move(p.begin(), p.end(), std::back_inserter(out));
+  } else {
+    const int owner = core::ShardOf(service, static_cast<int>(series_.size()));
+    ForEachSeriesShard([&](int, detect::SeriesTable& t) { t.CollectLogTemplates(service, &out); },
+                       owner);
+  }
+  return out;
 }
 
 core::TimeNs Pipeline::Now() {

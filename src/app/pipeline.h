@@ -19,6 +19,7 @@
 #include "core/self_metrics.h"
 #include "derive/derive_shard.h"
 #include "detect/series_table.h"
+#include "export/log_exporters.h"
 #include "store/checkpoint_store.h"
 
 namespace augur::app {
@@ -29,8 +30,9 @@ struct PipelineConfig {
   core::TimeNs flush_interval_ns = core::kNsPerSecond;  // wall time between stage-1 flushes
   // Wall time without data after which a derive shard expires every span waiting for pairing.
   core::TimeNs idle_expiry_ns = 10 * core::kNsPerSecond;
-  derive::DeriveConfig derive;
-  detect::SeriesTableConfig series;  // series.detection configures the models
+  derive::DeriveConfig derive;       // derive.logs configures the template miners
+  detect::SeriesTableConfig series;  // series.detection the models, series.logs log anomalies
+  exporter::ExportersConfig exporters;
   // Where checkpoints, mutes and API sensitivity rules live; "" keeps everything in memory.
   std::string data_dir = "./augur-data";
   core::TimeNs checkpoint_interval_ns = 5 * core::kNsPerMinute;  // wall time
@@ -67,8 +69,10 @@ class Pipeline final : public api::Backend {
   bool RemoveMute(uint64_t id) override;
   std::vector<detect::SensitivityRule> SensitivityRules() override;
   void SetSensitivityRules(std::vector<detect::SensitivityRule> rules) override;
+  std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) override;
 
-  // Saves every shard's models now (on the shard threads while running); for tests and tools.
+  // Saves every shard's models and log templates now (on the shard threads while running); for
+  // tests and tools.
   void Checkpoint();
 
   // Runs `fn` on every series shard's thread (or only on shard `only`) and waits. For queries.
@@ -80,7 +84,13 @@ class Pipeline final : public api::Backend {
   void RunSeriesShard(int index);
   void FlushDerive(int index, derive::DeriveShard& shard, bool expire_all);
   absl::Status LoadState();
+  void LoadLogTemplates();
   void SaveShard(int index, bool sync);
+  // The log template miners of derive shard `index` (logs/shard-NNN.ckpt), from its thread or
+  // after it stopped.
+  void SaveLogShard(int index, bool sync);
+  // Runs `fn` on every derive shard's thread and waits (at most 30 s).
+  void ForEachDeriveShard(const std::function<void(int shard, derive::DeriveShard&)>& fn);
   void PersistUserState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(user_mu_);
   void BroadcastUserState() ABSL_EXCLUSIVE_LOCKS_REQUIRED(user_mu_);
 
@@ -99,6 +109,9 @@ class Pipeline final : public api::Backend {
   // Per series shard, refreshed by its thread each second: span-metric series and bytes held.
   std::unique_ptr<std::atomic<size_t>[]> series_count_;
   std::unique_ptr<std::atomic<size_t>[]> series_bytes_;
+  // Per derive shard, refreshed at each flush: bytes held by its log template miners.
+  std::unique_ptr<std::atomic<size_t>[]> miner_bytes_;
+  std::unique_ptr<exporter::LogExporters> exporters_;  // null when no exporter is enabled
   std::vector<std::unique_ptr<core::SelfMetrics::CallbackHandle>> gauges_;
 
   std::unique_ptr<store::CheckpointStore> store_;

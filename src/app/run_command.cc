@@ -9,7 +9,9 @@
 #include "api/detection_api.h"
 #include "api/http_api.h"
 #include "api/inference_api.h"
+#include "api/logs_api.h"
 #include "core/status_util.h"
+#include "ingest/loki_push_receiver.h"
 #include "ingest/otlp_grpc_receiver.h"
 #include "ingest/otlp_http_receiver.h"
 
@@ -61,7 +63,7 @@ int RunAugur(const AugurConfig& config) {
   core::HttpServer otlp_http(std::move(otlp_options));
   http_receiver.Register(&otlp_http);
   ingest::OtlpGrpcReceiver grpc_receiver(&ingester, config.otlp_grpc_endpoint);
-  // The API server also takes remote-write bodies later; the same limit applies.
+  // The API server also takes Loki pushes (and remote-write bodies later); the same limit applies.
   core::HttpServer api_server(
       ServerOptions(config.api_endpoint, config.receiver.max_request_bytes, config.http_threads));
   api::HttpApi api(&pipeline, &metrics);
@@ -70,6 +72,10 @@ int RunAugur(const AugurConfig& config) {
   detection_api.Register(&api_server);
   api::InferenceApi inference_api;
   inference_api.Register(&api_server);
+  api::LogsApi logs_api(&pipeline);
+  logs_api.Register(&api_server);
+  ingest::LokiPushReceiver loki_receiver(&ingester);
+  if (config.loki_receiver) loki_receiver.Register(&api_server);
 
   for (auto [what, status] :
        {std::pair{"OTLP/HTTP", otlp_http.Start()}, std::pair{"OTLP/gRPC", grpc_receiver.Start()},

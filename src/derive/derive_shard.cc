@@ -1,6 +1,7 @@
 #include "derive/derive_shard.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -32,7 +33,7 @@ absl::Status DeriveConfig::Validate() const {
   if (graph.pairing_ttl_ns <= 0) {
     return absl::InvalidArgumentError("service_graph.pairing_ttl must be positive");
   }
-  return absl::OkStatus();
+  return logs.Validate();
 }
 
 DeriveShard::DeriveShard(const DeriveConfig& config, int stage2_shards, core::SelfMetrics* metrics,
@@ -42,7 +43,8 @@ DeriveShard::DeriveShard(const DeriveConfig& config, int stage2_shards, core::Se
       clock_(clock),
       services_(config.max_services, "overflow_service"),
       span_metrics_(config.latency_bounds_ms, config.max_span_names),
-      graph_(config.graph, &services_) {
+      graph_(config.graph, &services_),
+      miners_(config.logs) {
   spans_total_ = metrics->GetCounter("augur_derive_spans", "Spans turned into RED and graph data.");
   late_spans_total_ = metrics->GetCounter(
       "augur_derive_late_spans",
@@ -50,6 +52,10 @@ DeriveShard::DeriveShard(const DeriveConfig& config, int stage2_shards, core::Se
   logs_total_ = metrics->GetCounter("augur_derive_log_records", "Log records counted.");
   late_logs_total_ = metrics->GetCounter("augur_derive_late_log_records",
                                          "Log records later than the allowed lateness.");
+  log_overflow_total_ = metrics->GetCounter(
+      "augur_derive_log_overflow_lines",
+      "Log lines without a template: their service is beyond logs.max_services on its "
+      "shard, or its miner holds logs.max_templates templates.");
 }
 
 core::TimeNs DeriveShard::WindowOf(core::TimeNs t) const {
@@ -76,32 +82,114 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
     graph_.Add(batch, span, service_id, window);
     scratch_times_.push_back(span.end_time_ns);
   }
-  auto mid = scratch_times_.begin() + static_cast<ptrdiff_t>(scratch_times_.size() / 2);
-  std::nth_element(scratch_times_.begin(), mid, scratch_times_.end());
-  const core::TimeNs median = *mid;
-  watermark_ = std::max(watermark_, median);
-  // After nth_element everything past `mid` is >= the median: the latest plausible end time is
-  // among them.
-  for (auto it = mid; it != scratch_times_.end(); ++it) {
-    if (*it <= median + config_.allowed_lateness_ns) latest_ = std::max(latest_, *it);
-  }
+  AdvanceFromScratchTimes();
   spans_total_->Add(indices.size());
   if (late > 0) late_spans_total_->Add(late);
 }
 
+void DeriveShard::AdvanceFromScratchTimes() {
+  if (scratch_times_.empty()) return;
+  auto mid = scratch_times_.begin() + static_cast<ptrdiff_t>(scratch_times_.size() / 2);
+  std::nth_element(scratch_times_.begin(), mid, scratch_times_.end());
+  const core::TimeNs median = *mid;
+  watermark_ = std::max(watermark_, median);
+  // After nth_element everything past `mid` is >= the median: the latest plausible time is among
+  // them.
+  for (auto it = mid; it != scratch_times_.end(); ++it) {
+    if (*it <= median + config_.allowed_lateness_ns) latest_ = std::max(latest_, *it);
+  }
+}
+
+namespace {
+
+void CopyAttributes(std::span<const model::KeyValue> attributes,
+                    std::vector<model::MinedLogAttribute>* out) {
+  out->reserve(attributes.size());
+  for (const model::KeyValue& kv : attributes) {
+    // Numbers, bools, arrays and lists are JSON text already (but NaN and infinities are not).
+    const model::ValueType type = kv.value.type;
+    const bool json = type == model::ValueType::kBool || type == model::ValueType::kInt ||
+                      type == model::ValueType::kArray || type == model::ValueType::kKvList ||
+                      (type == model::ValueType::kDouble && std::isfinite(kv.value.double_value));
+    out->push_back(model::MinedLogAttribute{std::string(kv.key), kv.value.ToString(), json});
+  }
+}
+
+}  // namespace
+
 void DeriveShard::ConsumeLogs(const model::LogBatch& batch, std::span<const uint32_t> indices) {
+  if (indices.empty()) return;
+  scratch_service_ids_.assign(batch.resources.size(), UINT32_MAX);
+  scratch_miners_.assign(batch.resources.size(), nullptr);
+  scratch_times_.clear();
+  std::shared_ptr<model::MinedLogBatch> mined;
+  if (log_sink_) {
+    mined = std::make_shared<model::MinedLogBatch>();
+    mined->reserve(indices.size());
+  }
+  const size_t max_example = config_.logs.max_example_bytes;
+  std::string scratch_body;
   uint64_t late = 0;
   for (uint32_t i : indices) {
     const model::LogRecord& record = batch.records[i];
     core::TimeNs t = record.EventTimeNs();
-    if (t == 0) t = clock_->NowNs();
-    core::TimeNs window = WindowOf(t);
+    if (t != 0) {
+      scratch_times_.push_back(t);
+    } else {
+      t = clock_->NowNs();
+    }
+    const core::TimeNs window = WindowOf(t);
     late += window == model::kLateWindow ? 1 : 0;
-    uint32_t service_id = ServiceId(batch.resources[record.resource_index].service_name);
-    logs_.Add(service_id, model::SeverityOf(record.severity_number), window);
+    const model::Resource& resource = batch.resources[record.resource_index];
+    uint32_t& service_id = scratch_service_ids_[record.resource_index];
+    if (service_id == UINT32_MAX) {
+      service_id = ServiceId(resource.service_name);
+      scratch_miners_[record.resource_index] = miners_.Get(services_.Get(service_id), t);
+    }
+    model::Severity severity = model::SeverityOf(record.severity_number);
+    if (severity == model::Severity::kUnspecified && !record.severity_text.empty()) {
+      severity = model::SeverityFromText(record.severity_text);
+    }
+    std::string_view line;
+    switch (record.body.type) {
+      case model::ValueType::kString:
+        line = record.body.str;
+        break;
+      case model::ValueType::kEmpty:
+        break;
+      default:
+        scratch_body = record.body.ToString();
+        line = scratch_body;
+        break;
+    }
+    ServiceLogMiners::Service* miner = scratch_miners_[record.resource_index];
+    const uint32_t template_id = miners_.Learn(miner, line, t, severity);
+    logs_.Add(service_id, template_id, severity, window, line, max_example);
+    if (mined != nullptr) {
+      model::MinedLogRecord& m = mined->emplace_back();
+      m.time_ns = t;
+      m.service = std::string(services_.Get(service_id));
+      m.severity = severity;
+      m.severity_text = record.severity_text.empty() ? std::string(model::SeverityName(severity))
+                                                     : std::string(record.severity_text);
+      m.template_id = template_id;
+      m.template_text = miner != nullptr ? std::string(miner->miner.TemplateText(template_id))
+                                         : std::string("<overflow>");
+      m.body = std::string(line);
+      m.trace_id = record.trace_id;
+      m.span_id = record.span_id;
+      CopyAttributes(batch.AttributesOf(record.attributes), &m.attributes);
+      CopyAttributes(batch.AttributesOf(resource.attributes), &m.resource_attributes);
+    }
   }
+  AdvanceFromScratchTimes();
   logs_total_->Add(indices.size());
   if (late > 0) late_logs_total_->Add(late);
+  if (const uint64_t overflow = miners_.overflow_lines(); overflow > overflow_reported_) {
+    log_overflow_total_->Add(overflow - overflow_reported_);
+    overflow_reported_ = overflow;
+  }
+  if (mined != nullptr) log_sink_(std::move(mined));
 }
 
 bool DeriveShard::WindowAdvanced() const {
@@ -115,7 +203,28 @@ std::vector<model::PartialBatch> DeriveShard::Flush(bool expire_all) {
   auto route = [this](std::string_view service) { return core::ShardOf(service, stage2_shards_); };
   span_metrics_.Flush(services_, route, &out);
   graph_.Flush(route, &out);
-  logs_.Flush(services_, route, &out);
+  logs_.Flush(
+      services_, route,
+      [this](std::string_view service, model::LogPartial* p) {
+        const ServiceLogMiners::Service* s = miners_.Find(service);
+        if (s == nullptr) {
+          p->template_text = "<overflow>";
+          return;
+        }
+        p->service_first_seen_ns = s->first_seen_ns;
+        if (p->template_id == model::kOverflowTemplateId) {
+          p->template_text = s->miner.TemplateText(p->template_id);
+          return;
+        }
+        // A template merged into an older one since the line was counted goes on as that one.
+        p->template_id = s->miner.Canonical(p->template_id);
+        p->template_text = s->miner.TemplateText(p->template_id);
+        if (p->template_id < s->templates.size()) {
+          p->template_first_seen_ns = s->templates[p->template_id].first_seen_ns;
+          p->template_first_severity = s->templates[p->template_id].first_severity;
+        }
+      },
+      &out);
   for (model::PartialBatch& b : out) {
     b.watermark =
         watermark_ == kNoWatermark ? kNoWatermark : watermark_ - config_.allowed_lateness_ns;

@@ -1,16 +1,25 @@
 // Stage 1 of the pipeline for one shard: spans (keyed by trace id, so a whole trace lands here)
-// and log records become partial aggregates — RED per span-metrics series, service-graph edges,
-// log counts — per event-time window, handed to stage 2 at each Flush().
+// and log records (keyed by service) become partial aggregates — RED per span-metrics series,
+// service-graph edges, log counts per template — per event-time window, handed to stage 2 at each
+// Flush().
 //
-// Event time: the shard's watermark is the highest median end time of the span batches it has
-// consumed (a median, so a few spans with wrong clocks cannot drag it). A span that ends more than
-// `allowed_lateness_ns` before the watermark is late: it still counts in cumulative totals but in
-// no window, and is counted in augur_derive_late_spans_total.
+// Logs: every record's body (a string body as it is, other values as AnyValue::ToString) is mined
+// into a template id by its service's miner (ServiceLogMiners); counts go to stage 2 per (service,
+// template, severity, window) with the template's text and one example line. When a log sink is
+// set, each mined batch is also handed to it (the exporters), without waiting.
+//
+// Event time: the shard's watermark is the highest median event time of the span batches (end
+// times) and log batches (record times) it has consumed (a median, so a few items with wrong
+// clocks cannot drag it). A span or record more than `allowed_lateness_ns` before the watermark
+// is late: it still counts in cumulative totals but in no window, and is counted in
+// augur_derive_late_spans_total / augur_derive_late_log_records_total.
 //
 // Owned by one shard thread; not thread-safe.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -20,8 +29,10 @@
 #include "derive/interner.h"
 #include "derive/log_counter.h"
 #include "derive/service_graph.h"
+#include "derive/service_log_miners.h"
 #include "derive/span_metrics.h"
 #include "model/log_record.h"
+#include "model/mined_log.h"
 #include "model/partials.h"
 #include "model/span.h"
 
@@ -36,9 +47,13 @@ struct DeriveConfig {
   ServiceGraphConfig graph;
   size_t max_services = 100'000;      // distinct service and peer names per shard
   size_t max_span_names = 1'000'000;  // distinct span names per flush interval per shard
+  LogMiningConfig logs;
 
   absl::Status Validate() const;
 };
+
+// Takes a mined batch off a derive shard's thread; must not block (exporters drop when full).
+using MinedLogSink = std::function<void(std::shared_ptr<const model::MinedLogBatch>)>;
 
 class DeriveShard {
  public:
@@ -48,6 +63,11 @@ class DeriveShard {
 
   void ConsumeSpans(const model::SpanBatch& batch, std::span<const uint32_t> indices);
   void ConsumeLogs(const model::LogBatch& batch, std::span<const uint32_t> indices);
+
+  // Where mined records go besides stage 2 (the exporters); none by default.
+  void SetLogSink(MinedLogSink sink) { log_sink_ = std::move(sink); }
+  ServiceLogMiners& log_miners() { return miners_; }
+  const ServiceLogMiners& log_miners() const { return miners_; }
 
   // Moves what was aggregated since the last flush into one PartialBatch per stage-2 shard (empty
   // ones included: they carry the watermark). Waiting graph spans older than the ttl expire first;
@@ -69,6 +89,9 @@ class DeriveShard {
  private:
   core::TimeNs WindowOf(core::TimeNs t) const;
   uint32_t ServiceId(std::string_view name) { return services_.Intern(name); }
+  // Raises the watermark to the median of scratch_times_ and `latest_` to the latest plausible
+  // time among them.
+  void AdvanceFromScratchTimes();
 
   DeriveConfig config_;
   int stage2_shards_;
@@ -80,13 +103,18 @@ class DeriveShard {
   SpanMetricsAggregator span_metrics_;
   ServiceGraphBuilder graph_;
   LogCounter logs_;
+  ServiceLogMiners miners_;
+  MinedLogSink log_sink_;
   std::vector<core::TimeNs> scratch_times_;
   std::vector<uint32_t> scratch_service_ids_;
+  std::vector<ServiceLogMiners::Service*> scratch_miners_;
+  uint64_t overflow_reported_ = 0;
 
   core::Counter* spans_total_;
   core::Counter* late_spans_total_;
   core::Counter* logs_total_;
   core::Counter* late_logs_total_;
+  core::Counter* log_overflow_total_;
 };
 
 }  // namespace augur::derive

@@ -125,6 +125,13 @@ TEST(DeriveShardTest, WindowAdvancedAfterEventTimeCrossesABoundary) {
   EXPECT_TRUE(shard.WindowAdvanced());
 }
 
+model::AnyValue Str(std::string_view s) {
+  model::AnyValue v;
+  v.type = model::ValueType::kString;
+  v.str = s;
+  return v;
+}
+
 TEST(DeriveShardTest, CountsLogsBySeverityAndStampsUntimedRecords) {
   core::SelfMetrics metrics;
   FixedClock clock;
@@ -150,6 +157,159 @@ TEST(DeriveShardTest, CountsLogsBySeverityAndStampsUntimedRecords) {
   EXPECT_EQ(by_severity[model::Severity::kInfo], 2u);
   EXPECT_EQ(by_severity[model::Severity::kError], 1u);
   EXPECT_EQ(by_severity[model::Severity::kUnspecified], 1u);
+}
+
+TEST(DeriveShardTest, MinesBodiesIntoTemplatePartialsWithExamples) {
+  core::SelfMetrics metrics;
+  FixedClock clock;
+  DeriveShard shard(DeriveConfig{}, 2, &metrics, &clock);
+  std::vector<std::shared_ptr<const model::MinedLogBatch>> mined;
+  shard.SetLogSink([&](std::shared_ptr<const model::MinedLogBatch> b) { mined.push_back(b); });
+
+  model::LogBatch logs;
+  model::Resource cart;
+  cart.service_name = "cart";
+  logs.resources.push_back(cart);
+  model::Resource pay;
+  pay.service_name = "payment";
+  logs.resources.push_back(pay);
+  auto add = [&](uint32_t resource, std::string_view body, uint8_t severity, core::TimeNs t) {
+    model::LogRecord rec;
+    rec.resource_index = resource;
+    rec.body = Str(body);
+    rec.severity_number = severity;
+    rec.time_ns = t;
+    rec.trace_id = model::MakeTraceId(77);
+    logs.records.push_back(rec);
+  };
+  add(0, "Connection from 10.0.0.1 closed after 12ms", 9, kT0 + kS);
+  add(0, "Connection from 10.0.0.2 closed after 40ms", 9, kT0 + 2 * kS);
+  add(0, "Connection from 10.0.0.3 closed after 7ms", 9, kT0 + 3 * kS);
+  add(0, "Payment gateway timed out after 3000ms", 17, kT0 + 4 * kS);
+  add(1, "charge 4711 accepted", 9, kT0 + 5 * kS);
+  // A non-string body is mined as its text; the severity may come as text only.
+  model::LogRecord kv;
+  kv.resource_index = 0;
+  kv.body.type = model::ValueType::kInt;
+  kv.body.int_value = 42;
+  kv.severity_text = "warning";
+  kv.time_ns = kT0 + 6 * kS;
+  logs.records.push_back(kv);
+  std::vector<uint32_t> all(logs.records.size());
+  for (uint32_t i = 0; i < all.size(); ++i) all[i] = i;
+  shard.ConsumeLogs(logs, all);
+  EXPECT_EQ(shard.watermark(), kT0 + 4 * kS);  // log records move event time too
+
+  auto out = shard.Flush(false);
+  std::map<std::pair<std::string, std::string>, model::LogPartial> by_text;
+  for (const auto& b : out) {
+    for (const auto& p : b.logs) {
+      EXPECT_EQ(core::ShardOf(p.service, 2), &b - out.data());
+      by_text[{p.service, p.template_text}] = p;
+    }
+  }
+  ASSERT_EQ(by_text.size(), 4u);
+  const auto& conn = by_text[{"cart", "Connection from <*> closed after <*>"}];
+  EXPECT_EQ(conn.count, 3u);
+  EXPECT_EQ(conn.severity, model::Severity::kInfo);
+  EXPECT_EQ(conn.example, "Connection from 10.0.0.1 closed after 12ms");  // the first line
+  EXPECT_EQ(conn.template_first_seen_ns, kT0 + kS);
+  EXPECT_EQ(conn.service_first_seen_ns, kT0 + kS);
+  const auto& timeout = by_text[{"cart", "Payment gateway timed out after <*>"}];
+  EXPECT_EQ(timeout.count, 1u);
+  EXPECT_EQ(timeout.severity, model::Severity::kError);
+  EXPECT_EQ(timeout.template_first_severity, model::Severity::kError);
+  EXPECT_NE(timeout.template_id, conn.template_id);
+  EXPECT_EQ(by_text[(std::pair<std::string, std::string>{"cart", "<*>"})].severity,
+            model::Severity::kWarn);
+  EXPECT_EQ(
+      by_text[(std::pair<std::string, std::string>{"payment", "charge <*> accepted"})].template_id,
+      0u);
+
+  // The exporters get every record with its template.
+  ASSERT_EQ(mined.size(), 1u);
+  ASSERT_EQ(mined[0]->size(), logs.records.size());
+  const model::MinedLogRecord& r = (*mined[0])[3];
+  EXPECT_EQ(r.service, "cart");
+  EXPECT_EQ(r.body, "Payment gateway timed out after 3000ms");
+  EXPECT_EQ(r.template_id, timeout.template_id);
+  EXPECT_EQ(r.template_text, "Payment gateway timed out after <*>");
+  EXPECT_EQ(r.severity, model::Severity::kError);
+  EXPECT_EQ(r.trace_id, model::MakeTraceId(77));
+  EXPECT_EQ(r.time_ns, kT0 + 4 * kS);
+  EXPECT_EQ((*mined[0])[5].body, "42");
+}
+
+TEST(DeriveShardTest, ExamplesAreBoundedAndTemplatesSurviveARestore) {
+  core::SelfMetrics metrics;
+  DeriveConfig config;
+  config.logs.max_example_bytes = 32;
+  DeriveShard shard(config, 1, &metrics);
+  model::LogBatch logs;
+  model::Resource res;
+  res.service_name = "cart";
+  logs.resources.push_back(res);
+  const std::string long_line = "error " + std::string(100'000, 'x') + " end";
+  model::LogRecord rec;
+  rec.body = Str(long_line);
+  rec.time_ns = kT0;
+  logs.records.push_back(rec);
+  rec.body = Str("job 17 finished in 3s");
+  logs.records.push_back(rec);
+  shard.ConsumeLogs(logs, std::vector<uint32_t>{0, 1});
+  auto out = shard.Flush(false);
+  uint32_t job_id = 0;
+  for (const auto& p : out[0].logs) {
+    EXPECT_LE(p.example.size(), 32u);
+    EXPECT_LE(p.template_text.size(), config.logs.miner.max_line_bytes);
+    if (p.example.starts_with("job")) job_id = p.template_id;
+  }
+
+  std::string saved;
+  shard.log_miners().Save(&saved);
+  DeriveShard again(config, 1, &metrics);
+  ASSERT_TRUE(again.log_miners().Restore(saved).ok());
+  model::LogBatch more;
+  more.resources.push_back(res);
+  rec.body = Str("job 99 finished in 12s");
+  more.records.push_back(rec);
+  again.ConsumeLogs(more, std::vector<uint32_t>{0});
+  auto out2 = again.Flush(false);
+  ASSERT_EQ(out2[0].logs.size(), 1u);
+  EXPECT_EQ(out2[0].logs[0].template_id, job_id);
+}
+
+TEST(DeriveShardTest, ServicesBeyondTheMinerBoundAreCountedWithoutTemplates) {
+  core::SelfMetrics metrics;
+  DeriveConfig config;
+  config.logs.max_services = 1;
+  DeriveShard shard(config, 1, &metrics);
+  model::LogBatch logs;
+  for (std::string_view name : {"a", "b"}) {
+    model::Resource res;
+    res.service_name = name;
+    logs.resources.push_back(res);
+  }
+  for (uint32_t r : {0u, 1u, 1u}) {
+    model::LogRecord rec;
+    rec.resource_index = r;
+    rec.body = Str("hello world");
+    rec.time_ns = kT0;
+    rec.severity_number = 17;
+    logs.records.push_back(rec);
+  }
+  shard.ConsumeLogs(logs, std::vector<uint32_t>{0, 1, 2});
+  auto out = shard.Flush(false);
+  uint64_t overflow = 0;
+  for (const auto& p : out[0].logs) {
+    if (p.service == "b") {
+      EXPECT_EQ(p.template_id, model::kOverflowTemplateId);
+      EXPECT_EQ(p.template_text, "<overflow>");
+      overflow += p.count;
+    }
+  }
+  EXPECT_EQ(overflow, 2u);
+  EXPECT_EQ(metrics.Value("augur_derive_log_overflow_lines"), 2);
 }
 
 TEST(DeriveConfigTest, RejectsBadBuckets) {

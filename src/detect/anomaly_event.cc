@@ -55,7 +55,14 @@ std::string DescribeSeries(const SeriesRef& s) {
     return fmt::format("calls from \"{}\" to \"{}\"", s.Label("client"), s.Label("server"));
   }
   if (s.family == "logs") {
-    return fmt::format("{} logs of service \"{}\"", s.Label("severity"), s.Label("service_name"));
+    if (!s.Label("template_id").empty()) {
+      return fmt::format("log template {} ({}) of service \"{}\"", s.Label("template_id"),
+                         s.Label("severity"), s.Label("service_name"));
+    }
+    if (!s.Label("severity").empty()) {
+      return fmt::format("{} logs of service \"{}\"", s.Label("severity"), s.Label("service_name"));
+    }
+    return fmt::format("logs of service \"{}\"", s.Label("service_name"));
   }
   std::string labels;
   for (const auto& [k, v] : s.labels) {
@@ -83,11 +90,21 @@ std::string ExplainEvent(const AnomalyEvent& e, core::TimeNs now) {
         "contributing: {}; {}",
         e.service, e.peak_score, parts.empty() ? "no single signal" : parts, since);
   }
+  std::string log_part;
+  if (!e.log_template.empty()) log_part = fmt::format("; template \"{}\"", e.log_template);
+  if (e.series.signal == "new_template") {
+    // Never seen before the event: expected 0. `observed` is the most lines in one window.
+    return fmt::format(
+        "new {} appeared after the service's learning period, up to {} lines per "
+        "window{}; {}",
+        DescribeSeries(e.series), Number(e.observed), log_part, since);
+  }
   return fmt::format(
       "{} of {} was {} against an expected {} (band {} to {}), score {:.4g}, {} "
-      "seasonality; {}",
+      "seasonality{}; {}",
       e.series.signal, DescribeSeries(e.series), Number(e.observed), Number(e.expected),
-      Number(e.lower), Number(e.upper), e.peak_score, SeasonalityName(e.seasonality), since);
+      Number(e.lower), Number(e.upper), e.peak_score, SeasonalityName(e.seasonality), log_part,
+      since);
 }
 
 }  // namespace augur::detect

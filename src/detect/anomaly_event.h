@@ -48,6 +48,10 @@ struct AnomalyEvent {
   double upper = 0;
   Seasonality seasonality = Seasonality::kNone;
   std::vector<Contribution> contributions;  // multi-signal events only
+  // Log events (family "logs"): the template's text and up to kMaxExamples lines that show it.
+  std::string log_template;
+  std::vector<std::string> examples;
+  static constexpr size_t kMaxExamples = 3;
 };
 
 // What the series is, in words: `operation "GET /cart" (SPAN_KIND_SERVER) of service "cart"`.

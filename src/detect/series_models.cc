@@ -56,6 +56,20 @@ bool LoadRef(core::BinaryReader* r, SeriesRef* ref) {
   return r->GetString(&ref->signal);
 }
 
+// Adds the context's examples an event does not have yet, up to kMaxExamples.
+void AddExamples(const ObserveContext* context, AnomalyEvent* e) {
+  if (context == nullptr) return;
+  if (e->log_template.empty() || !context->log_template.empty()) {
+    e->log_template = std::string(context->log_template);
+  }
+  for (const std::string& line : context->examples) {
+    if (e->examples.size() >= AnomalyEvent::kMaxExamples) break;
+    if (std::find(e->examples.begin(), e->examples.end(), line) == e->examples.end()) {
+      e->examples.push_back(line);
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status DetectionConfig::Validate() const {
@@ -192,7 +206,8 @@ SeriesModels::Model* SeriesModels::GetModel(const SeriesRef& ref, std::string_vi
 }
 
 void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
-                         const std::vector<Contribution>* contributions) {
+                         const std::vector<Contribution>* contributions,
+                         const ObserveContext* context) {
   EventTracker::Transition transition = m.tracker.Update(t, a.score, a.learning);
   if (transition == EventTracker::Transition::kOpened) {
     AnomalyEvent e;
@@ -217,6 +232,7 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
     e.seasonality = a.seasonality;
     if (contributions != nullptr) e.contributions = *contributions;
   }
+  if (m.event.has_value()) AddExamples(context, &*m.event);
   if (transition == EventTracker::Transition::kClosed && m.event.has_value()) {
     m.event->open = false;
     m.event->end_ns = t;
@@ -231,16 +247,61 @@ void SeriesModels::CloseEvent(AnomalyEvent&& event) {
 }
 
 void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t,
-                           double value) {
+                           double value, const ObserveContext* context) {
   if (!config_.enabled) return;
   Model* m = GetModel(ref, service);
   Assessment a = m->detector->Observe(t, value);
   points_->Add();
   m->last_seen = t;
   if (std::isnan(value)) return;  // a gap: nothing to show or track
+  if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
   m->last = a;
   m->Remember(t, a, config_.history_points);
-  Track(*m, t, a, nullptr);
+  Track(*m, t, a, nullptr, context);
+}
+
+bool SeriesModels::ObserveNewTemplate(const SeriesRef& ref, std::string_view service,
+                                      core::TimeNs t, double lines, bool open,
+                                      const ObserveContext& context) {
+  if (!config_.enabled) return false;
+  std::string key = ref.Key();
+  auto it = new_templates_.find(key);
+  if (it == new_templates_.end()) {
+    if (!open) return false;
+    NewTemplateEvent n;
+    AnomalyEvent& e = n.event;
+    e.id = next_event_id_;
+    next_event_id_ += 256;
+    e.service = std::string(service);
+    e.series = ref;
+    e.muted = Muted(ref);
+    e.start_ns = t;
+    e.peak_ns = t;
+    e.peak_score = 1;  // never seen before: as unusual as it gets
+    e.observed = lines;
+    e.expected = 0;
+    e.lower = 0;
+    e.upper = 0;
+    AddExamples(&context, &e);
+    n.last_seen = t;
+    events_opened_->Add();
+    new_templates_.emplace(std::move(key), std::move(n));
+    return true;
+  }
+  NewTemplateEvent& n = it->second;
+  n.last_seen = std::max(n.last_seen, t);
+  AddExamples(&context, &n.event);
+  if (lines > n.event.observed) {
+    n.event.observed = lines;
+    n.event.peak_ns = t;
+  }
+  n.quiet_windows = lines > 0 ? 0 : n.quiet_windows + 1;
+  if (n.quiet_windows < config_.events.close_m) return true;
+  n.event.open = false;
+  n.event.end_ns = t;
+  CloseEvent(std::move(n.event));
+  new_templates_.erase(it);
+  return false;
 }
 
 void SeriesModels::ObserveService(std::string_view service, core::TimeNs t,
@@ -324,6 +385,16 @@ void SeriesModels::ExpireIdle(core::TimeNs now) {
       ++it;
     }
   }
+  for (auto it = new_templates_.begin(); it != new_templates_.end();) {
+    if (it->second.last_seen < cutoff) {
+      it->second.event.open = false;
+      it->second.event.end_ns = it->second.last_seen;
+      CloseEvent(std::move(it->second.event));
+      new_templates_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
   for (auto it = parked_.begin(); it != parked_.end();) {
     // The saved last-seen time sits at the end of every parked entry.
     core::TimeNs last_seen = INT64_MIN;
@@ -373,6 +444,16 @@ bool SeriesModels::Feedback(uint64_t event_id) {
       return true;
     }
   }
+  for (auto it = new_templates_.begin(); it != new_templates_.end(); ++it) {
+    if (it->second.event.id != event_id) continue;
+    AnomalyEvent e = std::move(it->second.event);
+    e.open = false;
+    e.end_ns = it->second.last_seen;
+    e.dismissed = true;
+    new_templates_.erase(it);
+    CloseEvent(std::move(e));
+    return true;
+  }
   for (AnomalyEvent& e : recent_) {
     if (e.id != event_id) continue;
     auto it = models_.find(e.series.Key());
@@ -386,6 +467,7 @@ bool SeriesModels::Feedback(uint64_t event_id) {
 void SeriesModels::CollectEvents(const EventFilter& filter, std::vector<AnomalyEvent>* out) const {
   auto keep = [&](const AnomalyEvent& e) {
     if (!filter.service.empty() && e.service != filter.service) return false;
+    if (!filter.family.empty() && e.series.family != filter.family) return false;
     if (filter.open_only && !e.open) return false;
     core::TimeNs end = e.open ? INT64_MAX : e.end_ns;
     return end >= filter.since_ns && e.start_ns <= filter.until_ns;
@@ -395,6 +477,9 @@ void SeriesModels::CollectEvents(const EventFilter& filter, std::vector<AnomalyE
   }
   for (const auto& [key, f] : forests_) {
     if (f->event.has_value() && keep(*f->event)) out->push_back(*f->event);
+  }
+  for (const auto& [key, n] : new_templates_) {
+    if (keep(n.event)) out->push_back(n.event);
   }
   if (filter.open_only) return;
   for (const AnomalyEvent& e : recent_) {
@@ -566,7 +651,7 @@ size_t SeriesModels::open_events() const {
   size_t n = 0;
   for (const auto& [key, m] : models_) n += m->event.has_value() ? 1 : 0;
   for (const auto& [key, f] : forests_) n += f->event.has_value() ? 1 : 0;
-  return n;
+  return n + new_templates_.size();
 }
 
 size_t SeriesModels::MemoryBytes() const {
@@ -578,6 +663,14 @@ size_t SeriesModels::MemoryBytes() const {
   }
   for (const auto& [key, f] : forests_) bytes += sizeof(Forest) + f->forest.MemoryBytes();
   for (const auto& [key, p] : parked_) bytes += key.capacity() + p.entry.capacity();
+  for (const auto& [key, n] : new_templates_) {
+    bytes += sizeof(NewTemplateEvent) + 2 * key.capacity() + n.event.log_template.capacity();
+    for (const std::string& line : n.event.examples) bytes += sizeof(line) + line.capacity();
+  }
+  for (const AnomalyEvent& e : recent_) {
+    bytes += sizeof(e) + e.log_template.capacity();
+    for (const std::string& line : e.examples) bytes += sizeof(line) + line.capacity();
+  }
   return bytes;
 }
 

@@ -94,9 +94,18 @@ struct SeriesSnapshot {
 
 struct EventFilter {
   std::string service;        // "" = all
+  std::string family;         // "" = all, e.g. "logs"
   core::TimeNs since_ns = 0;  // events overlapping [since, until]
   core::TimeNs until_ns = INT64_MAX;
   bool open_only = false;
+};
+
+// What a log series adds to an observation: only rises are anomalous (a template falling quiet is
+// not an incident), and its events carry the template and example lines.
+struct ObserveContext {
+  bool upward_only = false;  // values at or below the expectation score 0
+  std::string_view log_template;
+  std::span<const std::string> examples;  // newest first; events keep up to kMaxExamples
 };
 
 class SeriesModels {
@@ -106,7 +115,13 @@ class SeriesModels {
   ~SeriesModels();
 
   // One closed window's value of a signal (NaN = no value this window: a gap).
-  void Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t, double value);
+  void Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t, double value,
+               const ObserveContext* context = nullptr);
+  // A new log template (signal "new_template"): `open` raises its event at window `t` unless one
+  // is open for `ref`; each later call reports the window's `lines` of it, and the event closes
+  // after events.close_m windows without any. Returns whether the event is open afterwards.
+  bool ObserveNewTemplate(const SeriesRef& ref, std::string_view service, core::TimeNs t,
+                          double lines, bool open, const ObserveContext& context);
   // One closed window's multi-signal vector of a service (kServiceSignals values, no NaN).
   static constexpr int kServiceSignals = 4;
   static constexpr std::array<std::string_view, kServiceSignals> kServiceSignalNames = {
@@ -151,7 +166,8 @@ class SeriesModels {
   double SensitivityFor(const SeriesRef& ref) const;
   bool Muted(const SeriesRef& ref) const;
   void Track(Model& m, core::TimeNs t, const Assessment& a,
-             const std::vector<Contribution>* contributions);
+             const std::vector<Contribution>* contributions,
+             const ObserveContext* context = nullptr);
   void CloseEvent(AnomalyEvent&& event);
 
   DetectionConfig config_;
@@ -166,6 +182,12 @@ class SeriesModels {
   absl::flat_hash_map<std::string, Parked> parked_;  // by key
   std::vector<Mute> api_mutes_;
   std::deque<AnomalyEvent> recent_;  // closed, newest last
+  struct NewTemplateEvent {
+    AnomalyEvent event;
+    int quiet_windows = 0;
+    core::TimeNs last_seen = INT64_MIN;
+  };
+  absl::flat_hash_map<std::string, NewTemplateEvent> new_templates_;  // open, by SeriesRef::Key()
 
   core::Counter* events_opened_;
   core::Counter* points_;

@@ -105,6 +105,8 @@ TEST_F(SeriesModelsTest, MutedEventsAreKeptAndMarked) {
   models_.SetApiMutes(
       {Mute{1, *core::LabelSelector::Parse("{service_name=\"batch\"}"), 0, "noisy"}});
   core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  // The running-evidence calibrators need a few dozen points after learning.
+  for (int i = 0; i < 100; ++i, t += kStep) models_.Observe(ref, "batch", t, Normal(t, rng_));
   for (int i = 0; i < 12; ++i, t += kStep) models_.Observe(ref, "batch", t, 5000);
   auto open = Events(models_, true);
   ASSERT_EQ(open.size(), 1u);
@@ -114,6 +116,8 @@ TEST_F(SeriesModelsTest, MutedEventsAreKeptAndMarked) {
 TEST_F(SeriesModelsTest, FeedbackClosesTheEventAndMarksItDismissed) {
   const SeriesRef ref = Rate("search");
   core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  // The running-evidence calibrators need a few dozen points after learning.
+  for (int i = 0; i < 100; ++i, t += kStep) models_.Observe(ref, "search", t, Normal(t, rng_));
   for (int i = 0; i < 12; ++i, t += kStep) models_.Observe(ref, "search", t, 900);
   auto open = Events(models_, true);
   ASSERT_EQ(open.size(), 1u);

@@ -122,6 +122,7 @@ struct SeriesTable::Service {
   uint64_t dropped_as_server = 0;
   std::array<uint64_t, 7> log_records{};  // by model::Severity
   std::array<uint64_t, 7> log_records_modelled{};
+  std::unique_ptr<ServiceLogTemplates> log_templates;
   size_t series = 0;  // span-metric and ingested series, against the limit
   core::TimeNs last_seen = kNever;
   // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
@@ -157,6 +158,9 @@ SeriesTable::SeriesTable(SeriesTableConfig config, core::SelfMetrics* metrics)
   windows_skipped_total_ = metrics->GetCounter(
       "augur_series_windows_skipped",
       "Event-time windows not modelled because the watermark jumped past them.");
+  log_templates_dropped_total_ = metrics->GetCounter(
+      "augur_series_log_templates_dropped",
+      "Log template partials dropped: their service holds logs.detection.max_templates.");
 }
 
 SeriesTable::~SeriesTable() = default;
@@ -262,10 +266,14 @@ void SeriesTable::ConsumePartials(const model::PartialBatch& batch) {
       s.dropped_as_server += p.dropped;
     }
   }
-  for (const model::LogCountPartial& p : batch.logs) {
+  for (const model::LogPartial& p : batch.logs) {
     Service& s = GetService(p.service);
     s.log_records[static_cast<size_t>(p.severity)] += p.count;
     if (p.window_start != model::kLateWindow) s.last_seen = std::max(s.last_seen, p.window_start);
+    if (s.log_templates == nullptr) {
+      s.log_templates = std::make_unique<ServiceLogTemplates>(&config_.logs, config_.window_ns);
+    }
+    if (!s.log_templates->Add(p)) log_templates_dropped_total_->Add();
   }
   partials_total_->Add(batch.Size());
 
@@ -384,6 +392,9 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
                     {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
                     "rate"};
       models_.Observe(ref, name, start, static_cast<double>(delta) / window_s);
+    }
+    if (svc.log_templates != nullptr) {
+      svc.log_templates->CloseWindow(name, start, min_requests, &models_);
     }
     for (auto& [key, s] : svc.ingested) ModelIngested(svc, *s);
   }
@@ -597,7 +608,12 @@ void SeriesTable::ExpireIdle(core::TimeNs now) {
         ++it;
       }
     }
-    if (s.last_seen < cutoff && s.operations.empty() && s.inbound.empty() && s.ingested.empty()) {
+    if (s.log_templates != nullptr) {
+      s.log_templates->ExpireIdle(now - config_.logs.template_idle_timeout_ns);
+      if (s.log_templates->empty()) s.log_templates.reset();
+    }
+    if (s.last_seen < cutoff && s.operations.empty() && s.inbound.empty() && s.ingested.empty() &&
+        s.log_templates == nullptr) {
       services_.erase(sit++);
     } else {
       ++sit;
@@ -797,6 +813,14 @@ void SeriesTable::WriteExposition(core::Exposition* out) const {
   }
 }
 
+void SeriesTable::CollectLogTemplates(std::string_view service,
+                                      std::vector<LogTemplateSummary>* out) const {
+  for (const auto& [name, s] : services_) {
+    if (s->log_templates == nullptr || (!service.empty() && name != service)) continue;
+    s->log_templates->Collect(name, out);
+  }
+}
+
 size_t SeriesTable::MemoryBytes() const {
   size_t bytes = sizeof(*this) - sizeof(models_) +
                  services_.capacity() * (sizeof(std::string) + sizeof(void*));
@@ -817,6 +841,7 @@ size_t SeriesTable::MemoryBytes() const {
     for (const auto& [key, i] : s->ingested) {
       bytes += sizeof(IngestedSeries) + key.capacity() * 2;
     }
+    if (s->log_templates != nullptr) bytes += s->log_templates->MemoryBytes();
   }
   return bytes;
 }

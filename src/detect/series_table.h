@@ -6,9 +6,13 @@
 // counters as rates, histograms as p95, ratios and latencies only when the window had enough
 // requests.
 //
+// Log templates: per service a ServiceLogTemplates (template counts, and the log anomalies modelled
+// on them: surging templates, new error templates, a rising share of errors).
+//
 // Bounds: at most `max_series_per_service` span-metric and ingested series per service (further
 // span-metric series fold into span_name="overflow_operation"; further ingested series are
-// dropped; both counted), and series idle for `series_idle_timeout_ns` of event time expire.
+// dropped; both counted), and series idle for `series_idle_timeout_ns` of event time expire; log
+// templates are bounded by LogDetectionConfig.
 //
 // Event time: each stage-1 shard reports a watermark with its partials; this table's watermark is
 // the lowest of them, so it never runs ahead of data still in flight.
@@ -30,6 +34,7 @@
 #include "core/time.h"
 #include "detect/recent_windows.h"
 #include "detect/series_models.h"
+#include "detect/service_log_templates.h"
 #include "model/metric.h"
 #include "model/partials.h"
 #include "model/span.h"
@@ -46,6 +51,7 @@ struct SeriesTableConfig {
   int stage1_shards = 1;  // watermark sources
   int shard_index = 0;
   DetectionConfig detection;
+  LogDetectionConfig logs;
 };
 
 // Rates and latency over a recent range of event time.
@@ -108,6 +114,8 @@ class SeriesTable {
                          std::vector<OperationSummary>* out) const;
   void CollectEdges(core::TimeNs now, std::vector<EdgeSummary>* out) const;
   void WriteExposition(core::Exposition* out) const;
+  // The log templates of `service` ("" = every service this shard holds).
+  void CollectLogTemplates(std::string_view service, std::vector<LogTemplateSummary>* out) const;
 
   size_t span_metric_series() const { return red_series_; }
   size_t MemoryBytes() const;
@@ -148,6 +156,7 @@ class SeriesTable {
   core::Counter* partials_total_;
   core::Counter* metric_points_total_;
   core::Counter* windows_skipped_total_;
+  core::Counter* log_templates_dropped_total_;
 };
 
 }  // namespace augur::detect

@@ -62,12 +62,15 @@ OtlpIngester::OtlpIngester(OtlpReceiverConfig config, bus::Bus* bus, core::SelfM
   }
   static constexpr std::array<std::string_view, kOutcomeCount> kOutcomes = {
       "ok", "partial", "invalid", "refused", "too_large", "unsupported"};
-  for (Protocol p : {Protocol::kHttp, Protocol::kGrpc}) {
+  for (Protocol p : {Protocol::kHttp, Protocol::kGrpc, Protocol::kLoki}) {
     for (Signal s : {Signal::kTraces, Signal::kMetrics, Signal::kLogs}) {
+      if (p == Protocol::kLoki && s != Signal::kLogs) continue;
       for (int o = 0; o < kOutcomeCount; ++o) {
         requests_[static_cast<int>(p)][static_cast<int>(s)][o] = metrics->GetCounter(
             "augur_ingest_requests", "Export requests by protocol, signal and outcome.",
-            {{"protocol", p == Protocol::kHttp ? "http" : "grpc"},
+            {{"protocol", p == Protocol::kHttp   ? "http"
+                          : p == Protocol::kGrpc ? "grpc"
+                                                 : "loki"},
              {"signal", std::string(SignalName(s))},
              {"outcome", std::string(kOutcomes[o])}});
       }
@@ -93,7 +96,9 @@ IngestOutcome OtlpIngester::Run(Signal signal, Decode decode, std::string_view b
   DecodeResult result;
   absl::Status decoded = decode(bytes, config_.limits, batch.get(), &result);
   if (!decoded.ok()) {
-    CountRequest(protocol, signal, Outcome::kInvalid);
+    CountRequest(protocol, signal,
+                 decoded.code() == absl::StatusCode::kResourceExhausted ? Outcome::kTooLarge
+                                                                        : Outcome::kInvalid);
     out.status = std::move(decoded);
     return out;
   }
@@ -145,6 +150,11 @@ IngestOutcome OtlpIngester::Ingest(Signal signal, Encoding encoding, std::string
                                   std::move(owner), protocol);
   }
   return IngestOutcome{.status = absl::InternalError("unknown signal")};
+}
+
+IngestOutcome OtlpIngester::IngestLogs(LogDecoder decode, std::string_view bytes,
+                                       std::shared_ptr<const void> owner, Protocol protocol) {
+  return Run<model::LogBatch>(Signal::kLogs, decode, bytes, std::move(owner), protocol);
 }
 
 }  // namespace augur::ingest

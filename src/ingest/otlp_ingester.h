@@ -19,7 +19,7 @@ namespace augur::ingest {
 
 enum class Signal { kTraces = 0, kMetrics = 1, kLogs = 2 };
 enum class Encoding { kProtobuf, kJson };
-enum class Protocol { kHttp = 0, kGrpc = 1 };
+enum class Protocol { kHttp = 0, kGrpc = 1, kLoki = 2 };  // kLoki: logs only
 // How an Export request ended, for augur_ingest_requests_total{outcome}.
 enum class Outcome { kOk, kPartial, kInvalid, kRefused, kTooLarge, kUnsupported };
 inline constexpr int kOutcomeCount = 6;
@@ -52,6 +52,13 @@ class OtlpIngester {
   IngestOutcome Ingest(Signal signal, Encoding encoding, std::string_view bytes,
                        std::shared_ptr<const void> owner, Protocol protocol);
 
+  // Log records in another wire format (the Loki push API): decoded by `decode`, then published
+  // and counted like OTLP logs.
+  using LogDecoder = absl::Status (*)(std::string_view bytes, const DecodeLimits& limits,
+                                      model::LogBatch* batch, DecodeResult* result);
+  IngestOutcome IngestLogs(LogDecoder decode, std::string_view bytes,
+                           std::shared_ptr<const void> owner, Protocol protocol);
+
   // Counts a request turned away before decoding (too large, unsupported encoding).
   void CountRequest(Protocol protocol, Signal signal, Outcome outcome);
 
@@ -72,8 +79,8 @@ class OtlpIngester {
   bus::Bus* bus_;
   core::SelfMetrics* metrics_;
   std::array<SignalCounters, 3> counters_;
-  // [protocol][signal][outcome]
-  std::array<std::array<std::array<core::Counter*, kOutcomeCount>, 3>, 2> requests_;
+  // [protocol][signal][outcome]; Loki has logs only (the others stay null).
+  std::array<std::array<std::array<core::Counter*, kOutcomeCount>, 3>, 3> requests_{};
   core::Counter* truncated_attributes_;
   core::Counter* truncated_values_;
 };

@@ -35,6 +35,12 @@ enum class Severity : uint8_t { kUnspecified, kTrace, kDebug, kInfo, kWarn, kErr
 Severity SeverityOf(uint8_t severity_number);
 // "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", or "UNSPECIFIED".
 std::string_view SeverityName(Severity severity);
+// The severity a level word names, case-insensitively: trace, debug (dbg), info (information,
+// notice), warn (warning), error (err), fatal (critical, crit, panic, alert, emerg, emergency);
+// kUnspecified for anything else. What Loki's level labels and OTLP severity_text hold.
+Severity SeverityFromText(std::string_view text);
+// The OTLP SeverityNumber of a severity class's first level (INFO -> 9); 0 for kUnspecified.
+uint8_t SeverityNumberOf(Severity severity);
 
 struct LogBatch {
   std::vector<Resource> resources;

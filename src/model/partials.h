@@ -75,12 +75,26 @@ struct UnpairedPartial {
   uint64_t dropped = 0;   // evicted because the store was full
 };
 
-// Log records of one service and severity in one window.
-struct LogCountPartial {
+// The template id of lines that got none: their service is beyond the derive shard's bound of
+// mined services, or its miner is full (derive::LogTemplateMiner::kOverflowTemplate).
+inline constexpr uint32_t kOverflowTemplateId = UINT32_MAX - 1;
+
+// Log records of one template of one service at one severity in one window, with what stage 2
+// needs to show and explain the template: its text as it stands at the flush, one example line
+// (bounded), and when the template and its service were first seen. Counts add up; the other
+// fields are the same in every partial of a flush, or newer in a later one.
+struct LogPartial {
   std::string service;
+  uint32_t template_id = kOverflowTemplateId;
   Severity severity = Severity::kUnspecified;
-  core::TimeNs window_start = 0;
+  core::TimeNs window_start = 0;  // or kLateWindow
   uint64_t count = 0;
+  std::string template_text;
+  std::string example;
+  // Event time of the template's first line and its severity then; of the service's first line.
+  core::TimeNs template_first_seen_ns = 0;
+  Severity template_first_severity = Severity::kUnspecified;
+  core::TimeNs service_first_seen_ns = 0;
 };
 
 // One flush of a stage-1 shard for one stage-2 shard. `watermark` promises that this stage-1 shard
@@ -91,7 +105,7 @@ struct PartialBatch {
   std::vector<RedPartial> red;
   std::vector<EdgePartial> edges;
   std::vector<UnpairedPartial> unpaired;
-  std::vector<LogCountPartial> logs;
+  std::vector<LogPartial> logs;
 
   size_t Size() const { return red.size() + edges.size() + unpaired.size() + logs.size(); }
 };
