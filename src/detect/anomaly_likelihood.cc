@@ -9,8 +9,8 @@ namespace augur::detect {
 namespace {
 
 // 2: the novelty evidence (its running mean, calibrator and level table) and energy over 16
-// spacings.
-constexpr uint8_t kStateVersion = 2;
+// spacings. 3: the baseline's state version 2 (its typical change of value).
+constexpr uint8_t kStateVersion = 3;
 // Evidence this extreme is not learned by the calibrators (an outage is not normal).
 constexpr double kCalibrateBelow = 0.99999;
 // Calibrators report only once they have seen this many values.
@@ -42,7 +42,7 @@ Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
   last_ns_ = t;
   // The level table learns from the first point, so that levels are familiar by the end of the
   // learning period (otherwise every level would look new then).
-  double bits = levels_.Observe(steps, value);
+  double bits = levels_.Observe(steps, value, base_.resolution());
   novelty_ += -std::expm1(-steps / kNoveltySpacings) * (bits - novelty_);
   if (a.learning) return a;
 
@@ -59,6 +59,12 @@ Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
 
   double surprise = Surprise(score);
   if (t < hold_until_ns_ && surprise <= held_peak_ + kEscapeDecades) {
+    // Still alarming: the same anomaly goes on, and the hold runs until kHoldSpacings after its
+    // last alarming point, however long it lasts.
+    if (score >= kAlarmScore) {
+      hold_until_ns_ =
+          std::max(hold_until_ns_, t + static_cast<core::TimeNs>(kHoldSpacings * spacing));
+    }
     score = std::min(score, kHeldScore);
   } else if (score >= kAlarmScore) {
     held_peak_ = surprise;
@@ -81,7 +87,7 @@ void AnomalyLikelihood::AcceptAsNormal(core::TimeNs t, double value) {
   double spacing = base_.spacing_ns();
   if (std::isfinite(value)) {
     double steps = spacing > 0 ? std::max(0.0, static_cast<double>(t - last_ns_) / spacing) : 1.0;
-    levels_.Observe(steps, value);
+    levels_.Observe(steps, value, base_.resolution());
     last_ns_ = std::max(last_ns_, t);
   }
   hold_until_ns_ = 0;

@@ -20,17 +20,18 @@
 // commonest false alarms on spiky series, and a real incident rarely lasts one point. A point
 // alone alarms when it is 1/kPointShare times rarer than the alarm level.
 //
-// Repeated alarms: once a point scores kAlarmScore or more, the next kHoldSpacings spacings report
-// at most kHeldScore (below the alarm, above the event rule's close threshold, so an open event
-// stays open while the anomaly lasts) — unless a point is kEscapeDecades decades more surprising
-// than the alarm's peak, which is a new, larger anomaly and raises its own alarm. Any point that
-// scores kAlarmScore or more after the hold starts a new one. One anomaly thus raises one alarm:
-// what an on-call engineer wants, and what NAB rewards (only a window's first detection counts,
-// every detection outside one costs).
+// Repeated alarms: once a point scores kAlarmScore or more, later points report at most kHeldScore
+// (below the alarm, above the event rule's close threshold, so an open event stays open while the
+// anomaly lasts) until kHoldSpacings spacings have passed without a point that would have alarmed:
+// a held point that scores kAlarmScore or more is the same anomaly going on and extends the hold,
+// so an anomaly that lasts longer than the hold still raises one alarm, not one per hold period.
+// A point kEscapeDecades decades more surprising than the alarm's peak is a new, larger anomaly
+// and raises its own alarm. One anomaly thus raises one alarm: what an on-call engineer wants, and
+// what NAB rewards (only a window's first detection counts, every detection outside one costs).
 //
 // Learning period: the baseline's (SeasonalBaseline::kLearningPoints observations and kLearningNs
 // of event time); score 0 meanwhile (the value levels are learned from the first point).
-// Memory: sizeof(AnomalyLikelihood), about 1.8 KiB.
+// Memory: sizeof(AnomalyLikelihood), about 1.7 KiB.
 //
 // Not thread-safe: owned by the shard of its series.
 #pragma once

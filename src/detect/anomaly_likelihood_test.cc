@@ -35,6 +35,22 @@ TEST(AnomalyLikelihoodTest, OneAnomalyRaisesOneAlarm) {
   EXPECT_EQ(alarms, 1);
 }
 
+// An anomaly that outlasts the hold is still one anomaly: its later alarming points extend the
+// hold instead of raising an alarm every kHoldSpacings.
+TEST(AnomalyLikelihoodTest, AnAnomalyLongerThanTheHoldRaisesOneAlarm) {
+  SyntheticSeries s;
+  AnomalyLikelihood d;
+  core::TimeNs t = kStart;
+  for (; t < kStart + 4 * kDay; t += kFiveMinutes) d.Observe(t, s.At(t));
+  int alarms = 0;
+  // Bursts of unusual points every 40 spacings for 3 * kHoldSpacings: the same disturbance.
+  for (int i = 0; i < 3 * AnomalyLikelihood::kHoldSpacings; ++i, t += kFiveMinutes) {
+    double v = i % 40 < 4 ? s.Clean(t) + 8 : s.At(t);
+    alarms += d.Observe(t, v).score >= AnomalyLikelihood::kAlarmScore;
+  }
+  EXPECT_EQ(alarms, 1);
+}
+
 TEST(AnomalyLikelihoodTest, AMuchLargerAnomalyEscapesTheHold) {
   SyntheticSeries s;
   AnomalyLikelihood d;
@@ -86,7 +102,47 @@ TEST(AnomalyLikelihoodTest, NormalTrafficStaysQuietAtTheDefaultEventRule) {
   EXPECT_EQ(events, 0);
 }
 
-// The baseline (952 bytes) plus three calibrators and the level table.
+// Sparse and mostly-zero series at 10 s resolution — log lines of a rare template, a queue depth
+// that is almost always 0, CPU throttling that is almost always 0, an error ratio with a few
+// errors — open no event once they have seen a day of their normal: their rare nonzero values are
+// their normal. (A new series' first nonzero values can still raise an event on its first day.)
+TEST(AnomalyLikelihoodTest, SparseSeriesStayQuietAtTheDefaultEventRule) {
+  constexpr core::TimeNs kTenSeconds = 10 * core::kNsPerSecond;
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<> uniform(0, 1);
+  int events = 0;
+  for (int series = 0; series < 40; ++series) {
+    AnomalyLikelihood d;  // two days; events counted on the second
+    EventTracker tracker;
+    double rate = 0.001 + 0.01 * uniform(rng);  // per window
+    for (core::TimeNs t = kStart; t < kStart + 2 * kDay; t += kTenSeconds) {
+      double season =
+          1 + 0.5 * std::sin(2 * M_PI * static_cast<double>((t - kStart) % kDay) / kDay);
+      double v = 0;
+      switch (series % 4) {
+        case 0:  // log lines per second of a rare template
+          v = std::poisson_distribution<>(rate * season)(rng) / 10.0;
+          break;
+        case 1:  // queue depth
+          v = std::poisson_distribution<>(rate * season)(rng);
+          break;
+        case 2:  // throttled share of CPU time
+          v = uniform(rng) < rate * season ? -0.05 * std::log(uniform(rng)) : 0;
+          break;
+        default: {  // error ratio of 10 to 40 calls
+          int calls = 10 + static_cast<int>(30 * season * uniform(rng));
+          v = std::binomial_distribution<>(calls, rate)(rng) / static_cast<double>(calls);
+        }
+      }
+      Assessment a = d.Observe(t, v);
+      events += tracker.Update(t, a.score, a.learning) == EventTracker::Transition::kOpened &&
+                t >= kStart + kDay;
+    }
+  }
+  EXPECT_EQ(events, 0);
+}
+
+// The baseline (968 bytes) plus three calibrators and the level table.
 TEST(AnomalyLikelihoodTest, StaysSmall) { EXPECT_LE(AnomalyLikelihood().MemoryBytes(), 1792u); }
 
 }  // namespace

@@ -99,6 +99,9 @@ ScoreCalibrator::Tail ScoreCalibrator::FitTail(double total) const {
   // The part of `bin` above u holds want - above.
   double fraction_above = in_bin > 0 ? std::clamp((want - above) / in_bin, 0.0, 1.0) : 0.0;
   tail.u = RawAtFraction(bin, 1 - fraction_above);
+  tail.bin = bin;
+  tail.degenerate = true;
+  for (int b = bin + 1; b < kBins; ++b) tail.degenerate = tail.degenerate && bins_[b] <= 0;
   // Moments of the excesses over u: each bin's weight at its (log-)centre, plus the variance of a
   // value spread evenly over the bin.
   double w_sum = 0, m1 = 0, m2 = 0;
@@ -135,6 +138,12 @@ double ScoreCalibrator::Score(double raw) const {
   for (float w : bins_) total += w;
   if (!(total > 0)) return 0;
   Tail tail = FitTail(total);
+  if (tail.degenerate && raw >= UpperEdge(tail.bin)) {
+    // Rule of succession (Laplace): beyond everything learned, with no spread in the tail to
+    // extrapolate from, the value is only known to be rarer than all n learned ones.
+    double n = total / increment_;
+    return n / (n + 1);
+  }
   if (raw > tail.u) {
     double x = (raw - tail.u) / tail.sigma;
     double survival = tail.xi > 1e-6 ? std::pow(1 + tail.xi * x, -1 / tail.xi) : std::exp(-x);

@@ -17,6 +17,10 @@
 // detection in streams with extreme value theory", KDD 2017). The shape is kept in [0.1, 0.5]:
 // a mildly heavy tail at least, so a value beyond everything seen keeps rising towards 1 instead of
 // hitting a finite end point, and scores stay conservative where the data are thin.
+// When the tail has no spread at the histogram's resolution (all learned weight above the
+// threshold lies in the threshold's bin, e.g. a measure that has been 0 so far), there is nothing
+// to extrapolate from: a value beyond it scores n / (n + 1) for n effective learned values, the
+// rule of succession (Laplace), instead of a tail fitted to the width of one bin.
 #pragma once
 
 #include <cstddef>
@@ -57,6 +61,8 @@ class ScoreCalibrator {
     double u = 0;  // the threshold (the 1 - kTailMass quantile)
     double sigma = 0;
     double xi = 0;
+    int bin = 0;              // the bin that holds u
+    bool degenerate = false;  // no learned weight above u's bin: no spread to extrapolate from
   };
   Tail FitTail(double total) const;
   void Renormalize();

@@ -8,7 +8,8 @@
 namespace augur::detect {
 namespace {
 
-constexpr uint8_t kStateVersion = 1;
+// 2: the typical change of the value (last value, mean log change, changes seen).
+constexpr uint8_t kStateVersion = 2;
 constexpr core::TimeNs kDayNs = 24 * 60 * core::kNsPerMinute;
 constexpr core::TimeNs kWeekNs = 7 * kDayNs;
 constexpr double kDailySlotNs = static_cast<double>(kDayNs) / SeasonalBaseline::kDailySlots;
@@ -50,6 +51,18 @@ constexpr double kExtremeScore = 0.9999;
 // The scale never falls below this fraction of the series' typical magnitude: changes smaller
 // than that are not anomalies, and a constant series does not divide by zero.
 constexpr double kScaleFloor = 1e-3;
+// Nor below the series' typical change of value (the geometric mean of its nonzero changes from
+// one observation to the next, over about the last kStepMemory changes): a series cannot be
+// measured more finely than it moves. This matters for series that move in steps or are mostly
+// zero (event counts, error ratios of a few calls, integer gauges such as queue depth, log lines
+// per window): their mean absolute residual collapses towards zero between the rare nonzero
+// values, and each ordinary one would then be thousands of scales out. For white noise the typical
+// change (about 0.75 sigma) is just under the mean absolute residual (0.8 sigma), so the floor
+// does not bind where the scale is healthy. The geometric mean is robust to the spikes themselves.
+constexpr double kStepShare = 1.0;
+constexpr double kStepMemory = 256;
+// Changes smaller than this relative to the values are rounding, not changes.
+constexpr double kSameValue = 1e-9;
 
 double Rate(double steps, double time_constant) { return -std::expm1(-steps / time_constant); }
 
@@ -92,9 +105,14 @@ bool SeasonalBaseline::learning() const {
   return count_ < kLearningPoints || last_ns_ - first_ns_ < kLearningNs;
 }
 
-double SeasonalBaseline::ActiveScale() const {
+double SeasonalBaseline::ScaleFloor() const {
   double floor = kScaleFloor * magnitude_ + 1e-12;
-  return std::max(static_cast<double>(scale_[seasonality_]), floor);
+  if (steps_seen_ > 0) floor = std::max(floor, kStepShare * std::exp(log_step_));
+  return floor;
+}
+
+double SeasonalBaseline::ActiveScale() const {
+  return std::max(static_cast<double>(scale_[seasonality_]), ScaleFloor());
 }
 
 double SeasonalBaseline::ScaleAt(core::TimeNs t) const {
@@ -169,7 +187,7 @@ Assessment SeasonalBaseline::Observe(core::TimeNs t, double value) {
 void SeasonalBaseline::Learn(core::TimeNs t, double value, const Prediction& p, bool accept) {
   if (count_ == 0) {
     first_ns_ = last_ns_ = t;
-    level_none_ = level_ = value;
+    level_none_ = level_ = last_value_ = value;
     magnitude_ = std::abs(value);
     count_ = 1;
     return;
@@ -191,7 +209,14 @@ void SeasonalBaseline::Learn(core::TimeNs t, double value, const Prediction& p, 
   double a_long = std::max(Rate(dt, kLongErrorNs), warm);
 
   magnitude_ += a_magnitude * (std::abs(value) - magnitude_);
-  double floor = kScaleFloor * magnitude_ + 1e-12;
+  double change = std::abs(value - last_value_);
+  if (change > kSameValue * std::max(std::abs(value), std::abs(last_value_))) {
+    if (steps_seen_ < UINT32_MAX) ++steps_seen_;
+    double a_step = std::max(1.0 / kStepMemory, 1.0 / steps_seen_);
+    log_step_ += static_cast<float>(a_step * (std::log(change) - log_step_));
+  }
+  last_value_ = value;
+  double floor = ScaleFloor();
 
   // Residuals of the three predictors; each component learns its clipped residual.
   double residual[3] = {value - p.none, value - p.daily, value - p.weekly};
@@ -322,6 +347,9 @@ void SeasonalBaseline::Save(std::string* out) const {
   w.Put(long_error_);
   w.Put(band_quantile_);
   w.Put(last_z_);
+  w.Put(last_value_);
+  w.Put(log_step_);
+  w.Put(steps_seen_);
   w.Put<uint8_t>(last_extreme_);
   w.Put(daily_);
   w.Put(weekly_);
@@ -355,6 +383,9 @@ absl::Status SeasonalBaseline::Restore(std::string_view state) {
   r.Get(&s.long_error_);
   r.Get(&s.band_quantile_);
   r.Get(&s.last_z_);
+  r.Get(&s.last_value_);
+  r.Get(&s.log_step_);
+  r.Get(&s.steps_seen_);
   uint8_t last_extreme = 0;
   r.Get(&last_extreme);
   s.last_extreme_ = last_extreme != 0;
@@ -363,7 +394,8 @@ absl::Status SeasonalBaseline::Restore(std::string_view state) {
   if (!r.ok()) return absl::InvalidArgumentError("seasonal: truncated state");
   bool finite = std::isfinite(s.level_none_) && std::isfinite(s.level_) &&
                 std::isfinite(s.trend_) && std::isfinite(s.magnitude_) &&
-                std::isfinite(s.spacing_ns_) && std::isfinite(s.last_z_);
+                std::isfinite(s.spacing_ns_) && std::isfinite(s.last_z_) &&
+                std::isfinite(s.last_value_) && std::isfinite(s.log_step_);
   for (float v : s.scale_) finite = finite && std::isfinite(v) && v >= 0;
   for (float v : s.long_error_) finite = finite && std::isfinite(v) && v >= 0;
   for (float v : s.daily_) finite = finite && std::isfinite(v);

@@ -17,6 +17,10 @@
 //   error (by a margin) is used; the Assessment reports it. Daily needs two days of data, weekly
 //   two weeks.
 //
+// Scale floor: the residual scale never falls below the series' typical change of value from one
+// observation to the next (resolution()), so series that move in steps or are almost always zero
+// (counts, error ratios of few calls, queue depths, log lines per window) keep a meaningful scale.
+//
 // Profiles are coarse to fit the memory budget: the daily one has 96 quarter-hour slots, the
 // weekly correction 56 three-hour slots (learned on what the daily model leaves), both read with
 // linear interpolation between slot centres. Everything is held inline: MemoryBytes() is
@@ -34,6 +38,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -69,6 +74,8 @@ class SeasonalBaseline final : public Detector {
   double last_z() const { return last_z_; }
   bool learning() const;
   double spacing_ns() const { return spacing_ns_; }
+  // The typical change of the value (geometric mean of its nonzero changes); 0 before it changed.
+  double resolution() const { return steps_seen_ > 0 ? std::exp(log_step_) : 0.0; }
   Seasonality seasonality() const { return static_cast<Seasonality>(seasonality_); }
 
  private:
@@ -82,6 +89,7 @@ class SeasonalBaseline final : public Detector {
   };
   Prediction Predict(core::TimeNs t) const;
   double ActiveScale() const;
+  double ScaleFloor() const;
   double ScaleAt(
       core::TimeNs t) const;  // the active scale, widened for the time since the last point
   double BandQuantile() const;
@@ -107,6 +115,9 @@ class SeasonalBaseline final : public Detector {
   std::array<float, 3> long_error_{};
   float band_quantile_ = 0;  // cached calibrator_.Quantile(band_confidence_)
   double last_z_ = 0;
+  double last_value_ = 0;
+  float log_step_ = 0;       // running mean of ln |change| over the nonzero changes of the value
+  uint32_t steps_seen_ = 0;  // nonzero changes of the value seen
   bool last_extreme_ = false;
   std::array<float, kDailySlots> daily_{};
   std::array<float, kWeeklySlots> weekly_{};

@@ -44,6 +44,19 @@ TEST(SeasonalBaselineTest, ChoosesTheSeasonalityThatHelps) {
   }
 }
 
+// A series that is almost always zero (one log line now and then) keeps a scale of about its step:
+// one more line is ordinary, a burst of fifty is not.
+TEST(SeasonalBaselineTest, AMostlyZeroSeriesKeepsTheScaleOfItsSteps) {
+  constexpr core::TimeNs kTenSeconds = 10 * core::kNsPerSecond;
+  SeasonalBaseline d;
+  core::TimeNs t = kStart;
+  for (int i = 0; t < kStart + kDay; t += kTenSeconds, ++i) d.Observe(t, i % 500 == 0 ? 0.1 : 0.0);
+  EXPECT_NEAR(d.resolution(), 0.1, 1e-6);
+  EXPECT_LT(d.Observe(t, 0.1).score, 0.9999);
+  for (int i = 0; i < 10; ++i) d.Observe(t += kTenSeconds, 0);
+  EXPECT_GT(d.Observe(t += kTenSeconds, 5.0).score, 0.9999);
+}
+
 TEST(SeasonalBaselineTest, LearningPeriodNeedsPointsAndTime) {
   SeasonalBaseline d;
   core::TimeNs t = kStart;

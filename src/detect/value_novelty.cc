@@ -16,17 +16,17 @@ constexpr double kSpreadFloor = 1e-6;
 
 }  // namespace
 
-int ValueNovelty::LevelOf(double value) const {
-  double spread = std::max(spread_, 1e-9 + kSpreadFloor * std::abs(mean_));
+int ValueNovelty::LevelOf(double value, double resolution) const {
+  double spread = std::max({spread_, resolution, 1e-9 + kSpreadFloor * std::abs(mean_)});
   double q = (value - mean_) / (spread * kLevelWidth);
   // Written so that NaN lands in the lowest bin instead of reaching lround.
   q = q > -kHalf ? std::min(q, static_cast<double>(kHalf)) : -kHalf;
   return static_cast<int>(std::lround(q)) + kHalf;
 }
 
-double ValueNovelty::Observe(double steps, double value) {
+double ValueNovelty::Observe(double steps, double value, double resolution) {
   if (count_ == 0) mean_ = value;
-  int level = LevelOf(value);
+  int level = LevelOf(value, resolution);
   double total = 0;
   for (float c : counts_) total += c;
   double novelty = count_ == 0 ? 0.0 : -std::log2((counts_[level] + 0.5) / (total + 0.5 * kLevels));

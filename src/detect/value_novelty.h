@@ -6,10 +6,13 @@
 // that follows level changes soon stops calling unusual.
 //
 // Quantization: kLevels bins of kLevelWidth long-run mean absolute deviations (the "spread") each,
-// centred on the long-run mean; values beyond the outer bins count in them. Mean and spread
-// forget over kMomentSpacings typical spacings (a few hundred points: stable estimates that still
-// follow slow drifts; a day at 5-minute spacing), so the bins follow the series slowly and use no
-// knowledge of its future range.
+// centred on the long-run mean; values beyond the outer bins count in them. The spread is never
+// taken below the series' typical change of value (the caller's `resolution`): a series that is
+// almost always zero has a spread of almost nothing, and its usual value would otherwise hop
+// between bins as the mean moves after each rare nonzero value, looking new each time. Mean and
+// spread forget over kMomentSpacings typical spacings (a few hundred points: stable estimates that
+// still follow slow drifts; a day at 5-minute spacing), so the bins follow the series slowly and
+// use no knowledge of its future range.
 //
 // Frequencies: each bin holds an exponentially weighted count of visits with a half-life of
 // kHalfLifeSpacings spacings (the memory of the seasonal baseline's residual scale). The novelty
@@ -38,7 +41,8 @@ class ValueNovelty {
 
   // The novelty, in bits, of `value` observed `steps` typical spacings after the previous value,
   // against the levels learned so far; then learns it. 0 for the first value.
-  double Observe(double steps, double value);
+  // `resolution` is the series' typical change of value (0 if unknown): levels are never narrower.
+  double Observe(double steps, double value, double resolution = 0);
 
   uint32_t count() const { return count_; }
 
@@ -46,7 +50,7 @@ class ValueNovelty {
   absl::Status Restore(std::string_view* in);  // consumes its bytes from the front of *in
 
  private:
-  int LevelOf(double value) const;
+  int LevelOf(double value, double resolution) const;
 
   std::array<float, kLevels> counts_{};
   double mean_ = 0;
