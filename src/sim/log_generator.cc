@@ -6,6 +6,7 @@
 #include <fmt/printf.h>
 
 #include "sim/core_shop.h"
+#include "sim/operation_factory.h"
 #include "sim/text.h"
 
 namespace augur::sim {
@@ -16,6 +17,7 @@ constexpr int kDebug = 5;
 constexpr int kInfo = 9;
 constexpr int kWarn = 13;
 constexpr int kError = 17;
+constexpr int kFatal = 21;
 
 // Token buckets per service, in lines per simulated second and burst size.
 constexpr double kInfoPerSecond = 5;
@@ -27,6 +29,7 @@ constexpr double kErrorBurst = 50;
 constexpr double kAccessLinesPerInstancePerSecond = 0.5;
 
 std::string_view SeverityText(int severity) {
+  if (severity >= kFatal) return "FATAL";
   if (severity >= kError) return "ERROR";
   if (severity >= kWarn) return "WARN";
   if (severity >= kInfo) return "INFO";
@@ -196,6 +199,14 @@ void LogGenerator::EmitError(const RequestEvent& e, TelemetryBuffer& out) {
       if (e.cause == FailureCause::kTimeout) {
         line_ = fmt::sprintf("upstream %s timed out after %.0fms calling %s", callee.name,
                              Ms(e.end_ns - e.start_ns), callee_op);
+      } else if (e.failed_refused && s.language == Language::kGo) {
+        line_ = fmt::sprintf(
+            "call to %s failed: rpc error: code = Unavailable desc = connection error: dial tcp "
+            "%s:%d: connect: connection refused",
+            callee_op, callee.name, callee.port);
+      } else if (e.failed_refused) {
+        line_ = fmt::sprintf("request to %s (%s) failed: connect ECONNREFUSED %s:%d", callee.name,
+                             callee_op, callee.name, callee.port);
       } else if (s.language == Language::kGo) {
         line_ =
             fmt::sprintf("call to %s failed: rpc error: code = %s desc = %s", callee_op,
@@ -208,7 +219,10 @@ void LogGenerator::EmitError(const RequestEvent& e, TelemetryBuffer& out) {
     }
     case FailureCause::kPeer: {
       const Peer& peer = fleet_->peers[e.failed_peer];
-      if (e.failed_peer == kPaymentProviderPeer) {
+      if (e.failed_refused) {
+        line_ = fmt::sprintf("%s failed: could not connect to %s at %s:%d: connection refused",
+                             op.name, peer.name, peer.server_address, peer.port);
+      } else if (e.failed_peer == kPaymentProviderPeer) {
         line_ = fmt::sprintf("payment declined for order %s: %s", OrderId(),
                              kDeclineReasons[rng_.Below(std::size(kDeclineReasons))]);
       } else if (peer.kind == PeerKind::kHttpApi) {
@@ -221,6 +235,15 @@ void LogGenerator::EmitError(const RequestEvent& e, TelemetryBuffer& out) {
       break;
     }
     default: {
+      if (e.fault_style == ErrorStyle::kBug) {
+        FormatBugLine(e);
+        break;
+      }
+      if (e.fault_style == ErrorStyle::kOverload) {
+        line_ = fmt::sprintf("%s rejected: too many requests in flight (%d queued, limit %d)",
+                             op.name, rng_.Between(200, 1000), 200);
+        break;
+      }
       if (e.status == 503) {
         line_ = fmt::sprintf("%s rejected: service unavailable (%d requests in flight)", op.name,
                              rng_.Between(50, 400));
@@ -263,12 +286,174 @@ void LogGenerator::EmitError(const RequestEvent& e, TelemetryBuffer& out) {
   Emit(e.instance, e.end_ns, kError, line_, &e.trace_id, &e.span_id, out);
 }
 
+void LogGenerator::FormatBugLine(const RequestEvent& e) {
+  const Service& s = fleet_->services[e.service];
+  const std::string_view op = e.operation->name;
+  const std::string type = PascalCase(s.domain);
+  const std::string request_id = OrderId();
+  switch (s.language) {
+    case Language::kJava:
+      line_ = fmt::sprintf(
+          "Unhandled exception in %s: java.lang.NullPointerException: Cannot read field "
+          "\"currencyCode\" because \"price\" is null at "
+          "com.shop.%s.%sHandler.handle(%sHandler.java:"
+          "214) request_id=%s",
+          op, s.domain, type, type, request_id);
+      break;
+    case Language::kGo:
+      line_ = fmt::sprintf(
+          "panic recovered in %s: runtime error: invalid memory address or nil pointer "
+          "dereference request_id=%s",
+          op, request_id);
+      break;
+    case Language::kPython:
+      line_ = fmt::sprintf(
+          "Exception on %s: AttributeError: 'NoneType' object has no attribute 'currency_code' "
+          "request_id=%s",
+          op, request_id);
+      break;
+    case Language::kNodeJs:
+      line_ = fmt::sprintf(
+          "Error handling %s: TypeError: Cannot read properties of null (reading 'currencyCode') "
+          "request_id=%s",
+          op, request_id);
+      break;
+    case Language::kDotNet:
+      line_ = fmt::sprintf(
+          "Unhandled exception. System.NullReferenceException: Object reference not set to an "
+          "instance of an object. at Shop.%s.%sHandler.Handle() request_id=%s",
+          type, type, request_id);
+      break;
+    case Language::kRuby:
+      line_ = fmt::sprintf(
+          "%s failed: NoMethodError: undefined method `currency_code' for nil:NilClass "
+          "request_id=%s",
+          op, request_id);
+      break;
+    case Language::kPhp:
+      line_ = fmt::sprintf(
+          "PHP Fatal error: Uncaught TypeError: %sService::handle(): Argument #1 ($currency) must "
+          "be of type string, null given request_id=%s",
+          type, request_id);
+      break;
+  }
+}
+
+void LogGenerator::OnLifecycle(const LifecycleEvent& e, TelemetryBuffer& out) {
+  const Instance& inst = fleet_->instances[e.instance];
+  const Service& s = fleet_->services[inst.service];
+  const std::string type = PascalCase(s.domain);
+  int severity = kInfo;
+  switch (e.kind) {
+    case LifecycleEvent::Kind::kStarted:
+      switch (s.language) {
+        case Language::kJava:
+          line_ = fmt::sprintf("Starting %sApplication v%s using Java 21.0.2 with PID 1", type,
+                               e.version);
+          break;
+        case Language::kGo:
+          line_ =
+              fmt::sprintf("starting %s version=%s listening on :%d", s.name, e.version, s.port);
+          break;
+        case Language::kPython:
+          line_ = fmt::sprintf("Starting %s %s: Listening at: http://0.0.0.0:%d (1)", s.name,
+                               e.version, s.port);
+          break;
+        case Language::kNodeJs:
+          line_ = fmt::sprintf("%s v%s listening on port %d", s.name, e.version, s.port);
+          break;
+        case Language::kDotNet:
+          line_ =
+              fmt::sprintf("Application started. %s version %s now listening on: http://[::]:%d",
+                           s.name, e.version, s.port);
+          break;
+        case Language::kRuby:
+          line_ = fmt::sprintf("%s %s booted, listening on tcp://0.0.0.0:%d", s.name, e.version,
+                               s.port);
+          break;
+        case Language::kPhp:
+          line_ =
+              fmt::sprintf("%s %s ready to handle connections on :%d", s.name, e.version, s.port);
+          break;
+      }
+      break;
+    case LifecycleEvent::Kind::kHeapWarning:
+      severity = kWarn;
+      line_ =
+          s.language == Language::kJava
+              ? fmt::sprintf(
+                    "GC overhead limit approaching: heap usage after full GC is %.0f%% of max",
+                    100 * e.heap_share)
+              : fmt::sprintf("memory usage at %.0f%% of the container limit", 100 * e.heap_share);
+      break;
+    case LifecycleEvent::Kind::kOutOfMemory:
+      severity = kFatal;
+      switch (s.language) {
+        case Language::kJava:
+          line_ = fmt::sprintf(
+              "Exception in thread \"http-nio-%d-exec-%d\" java.lang.OutOfMemoryError: Java heap "
+              "space",
+              s.port, rng_.Between(1, 200));
+          break;
+        case Language::kGo:
+          line_ = "fatal error: runtime: out of memory";
+          break;
+        case Language::kPython:
+          line_ = fmt::sprintf("Worker (pid:%d) was sent SIGKILL! Perhaps out of memory?",
+                               rng_.Between(7, 400));
+          break;
+        case Language::kNodeJs:
+          line_ =
+              "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory";
+          break;
+        case Language::kDotNet:
+          line_ =
+              "Unhandled exception. System.OutOfMemoryException: Exception of type "
+              "'System.OutOfMemoryException' was thrown.";
+          break;
+        case Language::kRuby:
+          line_ = "[FATAL] failed to allocate memory (NoMemoryError)";
+          break;
+        case Language::kPhp:
+          line_ = fmt::sprintf(
+              "PHP Fatal error: Allowed memory size of 268435456 bytes exhausted (tried to "
+              "allocate %d bytes)",
+              rng_.Between(4096, 2097152));
+          break;
+      }
+      break;
+  }
+  Emit(e.instance, e.time_ns, severity, line_, nullptr, nullptr, out);
+}
+
 void LogGenerator::OnPeerCall(const PeerCallEvent& e, TelemetryBuffer& out) {
   const Peer& peer = fleet_->peers[e.peer];
   const CallStep& step = *e.step;
   const double ms = Ms(e.end_ns - e.start_ns);
   if (e.error) {
     if (!Admit(e.service, true, e.end_ns)) return;
+    if (e.refused) {
+      int severity = kError;
+      switch (peer.kind) {
+        case PeerKind::kCache:
+          severity = kWarn;
+          line_ = fmt::sprintf(
+              "redis %s failed: dial tcp %s:%d: connect: connection refused; falling back to "
+              "database",
+              step.db_operation, peer.ip, peer.port);
+          break;
+        case PeerKind::kDatabase:
+          line_ = fmt::sprintf("could not connect to %s at %s:%d: connection refused", peer.name,
+                               peer.server_address, peer.port);
+          break;
+        case PeerKind::kHttpApi:
+          line_ = fmt::sprintf("%s request %s failed: connect ECONNREFUSED %s:%d", peer.name,
+                               step.name, peer.ip, peer.port);
+          break;
+      }
+      Emit(e.instance, e.end_ns, severity, line_, &e.trace_id, &e.span_id, out);
+      return;
+    }
     if (e.timeout) {
       line_ = fmt::sprintf("connection timeout to %s:%d after %.0fms", peer.server_address,
                            peer.port, ms);

@@ -17,6 +17,7 @@
 
 #include "core/time.h"
 #include "model/ids.h"
+#include "sim/fault.h"
 #include "sim/fleet.h"
 #include "sim/random.h"
 #include "sim/telemetry_buffer.h"
@@ -40,10 +41,12 @@ struct RequestEvent {
   FailureCause cause = FailureCause::kNone;
   int failed_service = -1;  // kDownstream, kTimeout: the callee
   const Operation* failed_operation = nullptr;
-  int failed_peer = -1;                   // kPeer
-  const CallStep* failed_step = nullptr;  // kPeer
-  std::string_view url_path;              // kHttp
-  std::string_view client_ip;             // the caller's address
+  int failed_peer = -1;                           // kPeer
+  const CallStep* failed_step = nullptr;          // kPeer
+  bool failed_refused = false;                    // kDownstream, kPeer: the connection was refused
+  ErrorStyle fault_style = ErrorStyle::kGeneric;  // kOwn: how a fault made it fail
+  std::string_view url_path;                      // kHttp
+  std::string_view client_ip;                     // the caller's address
 };
 
 // A finished CLIENT span to an uninstrumented peer.
@@ -58,7 +61,8 @@ struct PeerCallEvent {
   core::TimeNs end_ns = 0;
   bool error = false;
   bool timeout = false;
-  int status = 0;  // HTTP APIs
+  bool refused = false;  // connection refused: the peer is down
+  int status = 0;        // HTTP APIs
 };
 
 class LogGenerator {
@@ -69,6 +73,8 @@ class LogGenerator {
   void OnPeerCall(const PeerCallEvent& event, TelemetryBuffer& out);
   // A few background lines of `instance` around `t` (health checks, connection pool stats).
   void OnHousekeeping(int instance, core::TimeNs t, TelemetryBuffer& out);
+  // The lines a process writes when it starts, runs short of heap, or dies of it.
+  void OnLifecycle(const LifecycleEvent& event, TelemetryBuffer& out);
 
  private:
   struct Bucket {
@@ -81,6 +87,8 @@ class LogGenerator {
   void Emit(int instance, core::TimeNs t, int severity, std::string_view body,
             const model::TraceId* trace_id, const model::SpanId* span_id, TelemetryBuffer& out);
   void EmitError(const RequestEvent& e, TelemetryBuffer& out);
+  // The exception a bad deploy throws, in the style of the service's language.
+  void FormatBugLine(const RequestEvent& e);
   std::string OrderId();
   std::string UserId();
 

@@ -58,12 +58,12 @@ std::unique_ptr<Arena> NewRequestArena() {
 }
 
 TraceRequestBuilder::TraceRequestBuilder(const OtlpResources* resources)
-    : resources_(resources), by_instance_(resources->size(), nullptr) {
+    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
   Reset();
 }
 
 void TraceRequestBuilder::Reset() {
-  for (uint32_t i : touched_) by_instance_[i] = nullptr;
+  for (uint32_t i : touched_) by_resource_[i] = nullptr;
   touched_.clear();
   payload_ = ExportPayload{};
   payload_.signal = Signal::kTraces;
@@ -73,13 +73,15 @@ void TraceRequestBuilder::Reset() {
 }
 
 void TraceRequestBuilder::Add(const TelemetryBuffer& buffer, const SimSpan& span) {
-  trace_pb::ScopeSpans*& scope_spans = by_instance_[span.instance];
+  // A process's spans carry the identity it had when they started.
+  const int resource = resources_->ResourceIndexAt(static_cast<int>(span.instance), span.start_ns);
+  trace_pb::ScopeSpans*& scope_spans = by_resource_[resource];
   if (scope_spans == nullptr) {
     trace_pb::ResourceSpans* rs = request_->add_resource_spans();
-    *rs->mutable_resource() = resources_->resource(span.instance);
+    *rs->mutable_resource() = resources_->resource(resource);
     scope_spans = rs->add_scope_spans();
     *scope_spans->mutable_scope() = resources_->scope(span.instance);
-    touched_.push_back(span.instance);
+    touched_.push_back(resource);
   }
   trace_pb::Span* s = scope_spans->add_spans();
   s->set_trace_id(reinterpret_cast<const char*>(span.trace_id.data()), span.trace_id.size());
@@ -115,12 +117,12 @@ ExportPayload TraceRequestBuilder::Take() {
 }
 
 LogRequestBuilder::LogRequestBuilder(const OtlpResources* resources)
-    : resources_(resources), by_instance_(resources->size(), nullptr) {
+    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
   Reset();
 }
 
 void LogRequestBuilder::Reset() {
-  for (uint32_t i : touched_) by_instance_[i] = nullptr;
+  for (uint32_t i : touched_) by_resource_[i] = nullptr;
   touched_.clear();
   payload_ = ExportPayload{};
   payload_.signal = Signal::kLogs;
@@ -130,13 +132,15 @@ void LogRequestBuilder::Reset() {
 }
 
 void LogRequestBuilder::Add(const TelemetryBuffer& buffer, const SimLogRecord& record) {
-  logs_pb::ScopeLogs*& scope_logs = by_instance_[record.instance];
+  const int resource =
+      resources_->ResourceIndexAt(static_cast<int>(record.instance), record.time_ns);
+  logs_pb::ScopeLogs*& scope_logs = by_resource_[resource];
   if (scope_logs == nullptr) {
     logs_pb::ResourceLogs* rl = request_->add_resource_logs();
-    *rl->mutable_resource() = resources_->resource(record.instance);
+    *rl->mutable_resource() = resources_->resource(resource);
     scope_logs = rl->add_scope_logs();
     *scope_logs->mutable_scope() = resources_->scope(record.instance);
-    touched_.push_back(record.instance);
+    touched_.push_back(resource);
   }
   logs_pb::LogRecord* r = scope_logs->add_log_records();
   r->set_time_unix_nano(static_cast<uint64_t>(record.time_ns));

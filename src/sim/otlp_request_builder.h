@@ -1,6 +1,7 @@
-// Turns generated spans and log records into OTLP Export requests: records are grouped by their
-// instance into one ResourceSpans / ResourceLogs (with the instance's Resource and scope) per
-// request, as a Collector's batch processor would send them.
+// Turns generated spans and log records into OTLP Export requests: records are grouped by the
+// resource their instance reports at the record's time (OtlpResources::ResourceIndexAt) into one
+// ResourceSpans / ResourceLogs (with that Resource and the instance's scope) per request, as a
+// Collector's batch processor would send them.
 //
 // Not thread-safe: one builder per thread. The OtlpResources must outlive it; the buffers passed to
 // Add need to live only for the call (everything is copied into the request's arena).
@@ -36,8 +37,8 @@ class TraceRequestBuilder {
   const OtlpResources* resources_;
   ExportPayload payload_;
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request_ = nullptr;
-  std::vector<opentelemetry::proto::trace::v1::ScopeSpans*> by_instance_;
-  std::vector<uint32_t> touched_;  // instances with an entry in by_instance_
+  std::vector<opentelemetry::proto::trace::v1::ScopeSpans*> by_resource_;
+  std::vector<uint32_t> touched_;  // resources with an entry in by_resource_
 };
 
 class LogRequestBuilder {
@@ -56,7 +57,7 @@ class LogRequestBuilder {
   const OtlpResources* resources_;
   ExportPayload payload_;
   opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest* request_ = nullptr;
-  std::vector<opentelemetry::proto::logs::v1::ScopeLogs*> by_instance_;
+  std::vector<opentelemetry::proto::logs::v1::ScopeLogs*> by_resource_;
   std::vector<uint32_t> touched_;
 };
 

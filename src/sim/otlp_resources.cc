@@ -1,6 +1,7 @@
 #include "sim/otlp_resources.h"
 
 #include <string_view>
+#include <vector>
 
 namespace augur::sim {
 
@@ -41,35 +42,67 @@ SdkInfo SdkFor(Language language) {
   return {"1.0.0", "opentelemetry"};
 }
 
+Resource MakeResource(const Fleet& fleet, const Instance& inst, std::string_view version,
+                      std::string_view instance_id) {
+  const Service& s = fleet.services[inst.service];
+  const SdkInfo sdk = SdkFor(s.language);
+  Resource r;
+  Add(r, "service.name", s.name);
+  Add(r, "service.namespace", "shop");
+  Add(r, "service.version", version);
+  Add(r, "service.instance.id", instance_id);
+  Add(r, "host.name", inst.pod_name);
+  Add(r, "k8s.namespace.name", "shop");
+  Add(r, "k8s.deployment.name", s.name);
+  Add(r, "k8s.pod.name", inst.pod_name);
+  Add(r, "k8s.node.name", inst.node_name);
+  Add(r, "deployment.environment", "production");
+  Add(r, "cloud.provider", "aws");
+  Add(r, "cloud.region", "eu-west-1");
+  Add(r, "telemetry.sdk.name", "opentelemetry");
+  Add(r, "telemetry.sdk.language", LanguageName(s.language));
+  Add(r, "telemetry.sdk.version", sdk.version);
+  return r;
+}
+
 }  // namespace
 
-OtlpResources::OtlpResources(const Fleet& fleet) {
+OtlpResources::OtlpResources(const Fleet& fleet, const FaultSchedule* faults) {
   resources_.reserve(fleet.instances.size());
   scopes_.reserve(fleet.instances.size());
   for (const Instance& inst : fleet.instances) {
     const Service& s = fleet.services[inst.service];
     const SdkInfo sdk = SdkFor(s.language);
-    Resource& r = resources_.emplace_back();
-    Add(r, "service.name", s.name);
-    Add(r, "service.namespace", "shop");
-    Add(r, "service.version", s.version);
-    Add(r, "service.instance.id", inst.instance_id);
-    Add(r, "host.name", inst.pod_name);
-    Add(r, "k8s.namespace.name", "shop");
-    Add(r, "k8s.deployment.name", s.name);
-    Add(r, "k8s.pod.name", inst.pod_name);
-    Add(r, "k8s.node.name", inst.node_name);
-    Add(r, "deployment.environment", "production");
-    Add(r, "cloud.provider", "aws");
-    Add(r, "cloud.region", "eu-west-1");
-    Add(r, "telemetry.sdk.name", "opentelemetry");
-    Add(r, "telemetry.sdk.language", LanguageName(s.language));
-    Add(r, "telemetry.sdk.version", sdk.version);
-
+    resources_.push_back(MakeResource(fleet, inst, s.version, inst.instance_id));
     InstrumentationScope& scope = scopes_.emplace_back();
     scope.set_name(sdk.scope.data(), sdk.scope.size());
     scope.set_version(sdk.version.data(), sdk.version.size());
   }
+  if (faults == nullptr) return;
+  changes_.resize(fleet.instances.size());
+  for (int i = 0; i < static_cast<int>(fleet.instances.size()); ++i) {
+    const std::vector<FaultSchedule::IdentitySegment>& segments = faults->IdentityChanges(i);
+    for (size_t k = 1; k < segments.size(); ++k) {
+      const FaultSchedule::IdentitySegment& seg = segments[k];
+      int index = i;
+      if (seg.version != fleet.services[fleet.instances[i].service].version ||
+          seg.instance_id != fleet.instances[i].instance_id) {
+        index = static_cast<int>(resources_.size());
+        resources_.push_back(MakeResource(fleet, fleet.instances[i], seg.version, seg.instance_id));
+      }
+      changes_[i].push_back({seg.start_ns, index});
+    }
+  }
+}
+
+int OtlpResources::ResourceIndexAt(int instance, core::TimeNs t) const {
+  if (changes_.empty() || changes_[instance].empty()) return instance;
+  int index = instance;
+  for (const auto& [start_ns, i] : changes_[instance]) {
+    if (start_ns > t) break;
+    index = i;
+  }
+  return index;
 }
 
 }  // namespace augur::sim

@@ -80,7 +80,8 @@ struct Flow {
   std::vector<std::vector<double>> calls;  // [service][operation], repeats counted
   std::vector<std::vector<double>> reach;  // [service][operation], steps counted once
 
-  explicit Flow(const Fleet& fleet) {
+  // Root requests at every entry, or at `entry_service` only (still per root request overall).
+  explicit Flow(const Fleet& fleet, int entry_service = -1) {
     for (const Service& s : fleet.services) {
       calls.emplace_back(s.operations.size(), 0.0);
       reach.emplace_back(s.operations.size(), 0.0);
@@ -88,6 +89,7 @@ struct Flow {
     double total = 0;
     for (const EntryPoint& e : fleet.entries) total += e.weight;
     for (const EntryPoint& e : fleet.entries) {
+      if (entry_service >= 0 && e.service != entry_service) continue;
       calls[e.service][e.operation] += e.weight / total;
       reach[e.service][e.operation] += e.weight / total;
     }
@@ -207,9 +209,9 @@ double ApplyRouting(double scale, double min_reach, Fleet* fleet) {
 
 }  // namespace
 
-ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet) {
+ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet, int entry_service) {
   const std::vector<std::vector<StepRef>> in = IncomingSteps(fleet);
-  Flow flow(fleet);
+  Flow flow(fleet, entry_service);
   for (int v : LevelOrder(fleet)) flow.Pull(fleet, v, in[v]);
 
   ExpectedTraffic out;

@@ -21,7 +21,9 @@ struct ExpectedTraffic {
   double spans_per_trace = 0;
 };
 
-ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet);
+// `entry_service` >= 0 counts only the root requests entering there (still per root request of
+// all entries): the part of every service's traffic that comes through that entry.
+ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet, int entry_service = -1);
 
 // Sets the probability of every tunable step to base_probability times one common factor, chosen
 // so the mean trace has about `target_spans_per_trace` spans; then, in level order, raises the

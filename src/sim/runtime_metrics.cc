@@ -68,6 +68,19 @@ void SetSum(metrics_pb::Metric* m, std::string_view name, std::string_view unit,
   p->set_as_int(value);
 }
 
+void SetDoubleSum(metrics_pb::Metric* m, std::string_view name, std::string_view unit, double value,
+                  core::TimeNs start, core::TimeNs t) {
+  m->set_name(name.data(), name.size());
+  m->set_unit(unit.data(), unit.size());
+  auto* sum = m->mutable_sum();
+  sum->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  sum->set_is_monotonic(true);
+  auto* p = sum->add_data_points();
+  p->set_start_time_unix_nano(static_cast<uint64_t>(start));
+  p->set_time_unix_nano(static_cast<uint64_t>(t));
+  p->set_as_double(value);
+}
+
 }  // namespace
 
 RuntimeMetrics::RuntimeMetrics(const Fleet* fleet, const OtlpResources* resources,
@@ -102,27 +115,62 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
   const double interval_s = static_cast<double>(interval_ns) / core::kNsPerSecond;
   std::vector<ExportPayload> out;
   ExportMetricsServiceRequest* request = nullptr;
+  int in_request = 0;
   for (int i = 0; i < static_cast<int>(states_.size()); ++i) {
-    if (i % per_request == 0) {
+    InstanceState& st = states_[i];
+    InstanceLoad& l = load[i];
+    const Instance& inst = fleet_->instances[i];
+    const Service& svc = fleet_->services[inst.service];
+    // A process that is down reports nothing; one that restarted counts from zero again.
+    if (faults != nullptr && faults->InstanceDownAt(i, t)) {
+      l = InstanceLoad{};
+      continue;
+    }
+    double alive_share = 1;  // of the interval, the part the current process has been running
+    if (faults != nullptr) {
+      const core::TimeNs process_start = faults->ProcessStartAt(i, t);
+      if (process_start > st.process_start_ns) {
+        st.process_start_ns = process_start;
+        st.requests_total = 0;
+        st.gc_count = 0;
+        st.gc_sum_s = 0;
+        std::fill(st.gc_buckets.begin(), st.gc_buckets.end(), 0);
+        st.cpu_time_s = 0;
+        st.heap_bytes = 0.1 * st.gc_trigger_bytes;
+        // Only the requests since the start belong to the new process.
+        alive_share = std::clamp(
+            static_cast<double>(t - process_start) / static_cast<double>(interval_ns), 0.0, 1.0);
+        l.requests =
+            static_cast<uint64_t>(std::llround(static_cast<double>(l.requests) * alive_share));
+        l.latency_ns = static_cast<core::TimeNs>(static_cast<double>(l.latency_ns) * alive_share);
+      }
+    }
+    if (in_request == 0) {
       ExportPayload& payload = out.emplace_back();
       payload.signal = Signal::kMetrics;
       payload.arena = NewRequestArena();
       request = Arena::CreateMessage<ExportMetricsServiceRequest>(payload.arena.get());
       payload.message = request;
     }
-    InstanceState& st = states_[i];
-    InstanceLoad& l = load[i];
-    const Instance& inst = fleet_->instances[i];
-    const Service& svc = fleet_->services[inst.service];
+    in_request = (in_request + 1) % per_request;
     const ServiceState fault =
         faults != nullptr ? faults->ServiceStateAt(inst.service, t) : ServiceState{};
+    const core::TimeNs start = std::max(start_ns_, st.process_start_ns);
 
     const double rate = static_cast<double>(l.requests) / interval_s;
     const double load_ratio =
         st.expected_requests_per_s > 0 ? rate / st.expected_requests_per_s : 0.0;
-    const double cpu = std::clamp(st.idle_utilization + st.mean_utilization * load_ratio +
-                                      0.01 * rng_.Normal() + fault.cpu_utilization_add,
-                                  0.001, 1.0);
+    const double noise = 0.01 * rng_.Normal();
+    double cpu = std::clamp(
+        st.idle_utilization + st.mean_utilization * load_ratio + noise + fault.cpu_utilization_add,
+        0.001, 1.0);
+    if (fault.cpu_utilization_floor > 0) {
+      cpu = std::max(cpu, std::min(1.0, fault.cpu_utilization_floor + noise));
+    }
+    // A container near its CPU limit spends some CFS periods throttled.
+    const double throttled =
+        std::clamp(1.5 * std::max(0.0, cpu - 0.8) + fault.cpu_throttled_add, 0.0, 1.0);
+    st.cpu_time_s += cpu * interval_s * alive_share;
 
     // Allocation fills the heap; each time it passes the trigger a collection pauses the process
     // and frees most of it. An idle process still collects about once a minute.
@@ -137,8 +185,8 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
       ++collections;
     }
     for (int c = 0; c < collections; ++c) {
-      const double pause_s =
-          std::min(5.0, rng_.LogNormal(st.gc_median_pause_s, 0.6) * (1 + 2 * cpu * cpu));
+      const double pause_s = std::min(5.0, rng_.LogNormal(st.gc_median_pause_s, 0.6) *
+                                               (1 + 2 * cpu * cpu) * fault.gc_pause_multiplier);
       const int bucket =
           static_cast<int>(std::lower_bound(std::begin(kGcBoundsS), std::end(kGcBoundsS), pause_s) -
                            std::begin(kGcBoundsS));
@@ -156,13 +204,15 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
     l = InstanceLoad{};
 
     metrics_pb::ResourceMetrics* rm = request->add_resource_metrics();
-    *rm->mutable_resource() = resources_->resource(i);
+    *rm->mutable_resource() = resources_->resource(resources_->ResourceIndexAt(i, t));
     metrics_pb::ScopeMetrics* sm = rm->add_scope_metrics();
     *sm->mutable_scope() = resources_->scope(i);
 
     SetGauge(sm->add_metrics(), "process.cpu.utilization", "1", cpu, t);
+    SetDoubleSum(sm->add_metrics(), "process.cpu.time", "s", st.cpu_time_s, start, t);
+    SetGauge(sm->add_metrics(), "container.cpu.throttling_ratio", "1", throttled, t);
     SetSum(sm->add_metrics(), "process.memory.usage", "By", /*monotonic=*/false,
-           static_cast<int64_t>(memory), start_ns_, t);
+           static_cast<int64_t>(memory), start, t);
 
     metrics_pb::Metric* gc = sm->add_metrics();
     const bool java = svc.language == Language::kJava;
@@ -171,7 +221,7 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
     auto* hist = gc->mutable_histogram();
     hist->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
     auto* hp = hist->add_data_points();
-    hp->set_start_time_unix_nano(static_cast<uint64_t>(start_ns_));
+    hp->set_start_time_unix_nano(static_cast<uint64_t>(start));
     hp->set_time_unix_nano(static_cast<uint64_t>(t));
     hp->set_count(st.gc_count);
     hp->set_sum(st.gc_sum_s);
@@ -194,7 +244,7 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
     qp->set_as_int(static_cast<int64_t>(std::llround(std::max(0.0, queue))));
 
     SetSum(sm->add_metrics(), "app.server.requests", "{request}", /*monotonic=*/true,
-           static_cast<int64_t>(st.requests_total), start_ns_, t);
+           static_cast<int64_t>(st.requests_total), start, t);
 
     out.back().items += kRuntimeMetricsPerInstance;
   }

@@ -1,5 +1,8 @@
 // Runtime metrics of every service instance, reported every metrics interval as OTLP:
 //   process.cpu.utilization   gauge, 1         follows the instance's request rate
+//   process.cpu.time          sum (monotonic), s  cumulative CPU seconds of the process
+//   container.cpu.throttling_ratio  gauge, 1   share of CFS periods throttled (near the limit,
+//                                               or starved by a neighbour)
 //   process.memory.usage      sum (up-down), By baseline + heap that grows with requests and
 //                                               drops at each GC
 //   jvm.gc.duration (Java) or process.runtime.gc.pause (other runtimes)
@@ -7,8 +10,10 @@
 //   queue.depth               gauge, {request}  requests in flight (Little's law: the summed
 //                                               durations of its requests over the interval)
 //   app.server.requests       sum (monotonic), {request}  cumulative requests served
-// The load comes from the trace generator (InstanceLoad); faults add their CPU, memory and queue
-// effects on top.
+// The load comes from the trace generator (InstanceLoad); faults add their CPU, memory, GC and
+// queue effects on top. Cumulative metrics start at the simulation start, or at the process's
+// last restart (a fault's): then they count from zero again with the new start time, and a process
+// that is down reports nothing.
 //
 // Not thread-safe: owned by the generating thread.
 #pragma once
@@ -27,7 +32,7 @@
 namespace augur::sim {
 
 // Points per instance per report.
-inline constexpr int kRuntimeMetricsPerInstance = 5;
+inline constexpr int kRuntimeMetricsPerInstance = 7;
 
 class RuntimeMetrics {
  public:
@@ -53,6 +58,8 @@ class RuntimeMetrics {
     double gc_trigger_bytes = 0;  // heap size that starts a collection
     double bytes_per_request = 0;
     double gc_median_pause_s = 0.005;
+    core::TimeNs process_start_ns = INT64_MIN;  // the last restart; INT64_MIN: none
+    double cpu_time_s = 0;
     uint64_t requests_total = 0;
     uint64_t gc_count = 0;
     double gc_sum_s = 0;

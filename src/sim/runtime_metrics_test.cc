@@ -65,7 +65,7 @@ double GaugeValue(const metrics_pb::Metric* m) {
   return p.has_as_double() ? p.as_double() : static_cast<double>(p.as_int());
 }
 
-TEST(RuntimeMetricsTest, ReportsFiveMetricsPerInstanceInBoundedRequests) {
+TEST(RuntimeMetricsTest, ReportsSevenMetricsPerInstanceInBoundedRequests) {
   const Fleet& fleet = SharedFleet();
   const OtlpResources resources(fleet);
   RuntimeMetrics metrics(&fleet, &resources, 100, kStart, 1);
@@ -82,8 +82,12 @@ TEST(RuntimeMetricsTest, ReportsFiveMetricsPerInstanceInBoundedRequests) {
   ASSERT_EQ(v.by_instance.size(), fleet.instances.size());
   for (size_t i = 0; i < v.by_instance.size(); ++i) {
     const auto& m = v.by_instance[i];
-    ASSERT_EQ(m.size(), 5u);
+    ASSERT_EQ(m.size(), 7u);
     ASSERT_TRUE(m.count("process.cpu.utilization"));
+    ASSERT_TRUE(m.count("process.cpu.time"));
+    EXPECT_TRUE(m.at("process.cpu.time")->sum().is_monotonic());
+    EXPECT_GT(m.at("process.cpu.time")->sum().data_points(0).as_double(), 0);
+    ASSERT_TRUE(m.count("container.cpu.throttling_ratio"));
     const double cpu = GaugeValue(m.at("process.cpu.utilization"));
     EXPECT_GT(cpu, 0);
     EXPECT_LE(cpu, 1);
@@ -137,7 +141,7 @@ TEST(RuntimeMetricsTest, CpuAndQueueFollowLoadAndCountersAccumulate) {
 }
 
 // A fault defined outside the simulator, as the fault library will: it only edits ServiceState.
-class CpuHogFault : public Fault {
+class TestCpuHogFault : public Fault {
  public:
   using Fault::Fault;
   void Apply(ServiceState& state, core::TimeNs) const override {
@@ -153,7 +157,8 @@ TEST(RuntimeMetricsTest, FaultEffectsShowOnlyOnTheirService) {
   const OtlpResources resources(fleet);
   const int cart = fleet.FindService("cart");
   const FaultSchedule schedule = *FaultSchedule::Create(
-      fleet, {std::make_shared<CpuHogFault>("cart", kStart, kStart + 3600 * core::kNsPerSecond)});
+      fleet,
+      {std::make_shared<TestCpuHogFault>("cart", kStart, kStart + 3600 * core::kNsPerSecond)});
   RuntimeMetrics normal(&fleet, &resources, 100, kStart, 1),
       faulty(&fleet, &resources, 100, kStart, 1);
   std::vector<InstanceLoad> l1 = Load(fleet, 1.0, 5), l2 = Load(fleet, 1.0, 5);

@@ -21,7 +21,9 @@
 #include "sim/otlp_request_builder.h"
 #include "sim/otlp_resources.h"
 #include "sim/otlp_sender.h"
+#include "sim/request_recorder.h"
 #include "sim/runtime_metrics.h"
+#include "sim/scenario.h"
 #include "sim/telemetry_buffer.h"
 #include "sim/text.h"
 #include "sim/trace_generator.h"
@@ -46,6 +48,9 @@ absl::Status Validate(const SimulatorOptions& o) {
     return absl::InvalidArgumentError(Cat(key, ": ", why));
   };
   if (o.endpoint.empty()) return invalid("endpoint", "must not be empty");
+  if (o.endpoint == "none" && o.record_path.empty()) {
+    return invalid("endpoint", "none sends nothing: give record_path to record the requests");
+  }
   if (o.services < kMinServices || o.services > kMaxServices) {
     return invalid("services", fmt::sprintf("%d is out of range [%d, %d]", o.services, kMinServices,
                                             kMaxServices));
@@ -69,6 +74,13 @@ absl::Status Validate(const SimulatorOptions& o) {
   }
   return absl::OkStatus();
 }
+
+// With endpoint "none": every request is accepted at once (it has been recorded).
+class NullSender : public OtlpSender {
+ public:
+  ExportAttempt Export(const ExportPayload&) override { return {}; }
+  absl::Status CheckReachable(core::TimeNs) override { return absl::OkStatus(); }
+};
 
 // Generated traces held until their last span has ended in simulated time, as an SDK exports a
 // span only when it ends: a min-heap on release time, over pooled buffers.
@@ -126,6 +138,7 @@ struct Simulator::Impl {
   // The running dispatcher, so that Stop() can cut its retries short when the receiver is away.
   absl::Mutex mu;
   ExportDispatcher* active_dispatcher ABSL_GUARDED_BY(mu) = nullptr;
+  std::vector<GroundTruth> ground_truths ABSL_GUARDED_BY(mu);
   std::atomic<bool> started{false};
   ExportCounters counters;
   std::atomic<double> simulated_seconds{0};
@@ -139,15 +152,35 @@ absl::Status Simulator::Impl::Run() {
   AUGUR_ASSIGN_OR_RETURN(Fleet built, Fleet::Build(fleet_options));
   // Spans hold views into the fleet: it stays put from here on.
   const auto fleet = std::make_unique<const Fleet>(std::move(built));
-  AUGUR_ASSIGN_OR_RETURN(const FaultSchedule faults, FaultSchedule::Create(*fleet, options.faults));
-  AUGUR_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<OtlpSender>> senders,
-                         MakeSenders(options, options.max_in_flight));
-  AUGUR_RETURN_IF_ERROR(senders.front()->CheckReachable(10 * core::kNsPerSecond));
+  const core::TimeNs start_ns =
+      options.start_time_ns != 0 ? options.start_time_ns : core::Clock::Real().NowNs();
+  std::vector<std::shared_ptr<const Fault>> all_faults = options.faults;
+  std::vector<GroundTruth> truths;
+  if (options.scenario.has_value()) {
+    AUGUR_ASSIGN_OR_RETURN(ResolvedScenario resolved,
+                           ResolveScenario(*options.scenario, *fleet, start_ns));
+    all_faults.insert(all_faults.end(), resolved.faults.begin(), resolved.faults.end());
+    truths = std::move(resolved.ground_truths);
+  }
+  AUGUR_ASSIGN_OR_RETURN(const FaultSchedule faults,
+                         FaultSchedule::Create(*fleet, std::move(all_faults)));
+  std::unique_ptr<RequestRecorder> recorder;
+  if (!options.record_path.empty()) {
+    AUGUR_ASSIGN_OR_RETURN(recorder, RequestRecorder::Open(options.record_path));
+  }
+  std::vector<std::unique_ptr<OtlpSender>> senders;
+  if (options.endpoint == "none") {
+    senders.push_back(std::make_unique<NullSender>());
+  } else {
+    AUGUR_ASSIGN_OR_RETURN(senders, MakeSenders(options, options.max_in_flight));
+    AUGUR_RETURN_IF_ERROR(senders.front()->CheckReachable(10 * core::kNsPerSecond));
+  }
   ExportDispatcher dispatcher(std::move(senders), 2 * static_cast<size_t>(options.max_in_flight),
                               RetryPolicy{}, &counters);
   {
     absl::MutexLock lock(&mu);
     active_dispatcher = &dispatcher;
+    ground_truths = truths;
   }
   struct Unpublish {
     Impl* impl;
@@ -156,9 +189,8 @@ absl::Status Simulator::Impl::Run() {
       impl->active_dispatcher = nullptr;
     }
   } unpublish{this};
+  if (options.on_start) options.on_start(truths);
 
-  const core::TimeNs start_ns =
-      options.start_time_ns != 0 ? options.start_time_ns : core::Clock::Real().NowNs();
   const core::TimeNs end_ns =
       options.duration_s > 0
           ? start_ns + static_cast<core::TimeNs>(std::llround(options.duration_s * 1e9))
@@ -167,9 +199,12 @@ absl::Status Simulator::Impl::Run() {
       static_cast<core::TimeNs>(std::llround(options.metrics_interval_s * 1e9));
   const int batch = options.batch_spans;
 
-  const OtlpResources resources(*fleet);
+  const OtlpResources resources(*fleet, &faults);
   const TrafficShape traffic(options.rate, options.seed);
-  ArrivalProcess arrivals(&traffic, start_ns, options.seed);
+  RootArrivals arrivals(&traffic, *fleet, &faults, start_ns, options.seed);
+  const std::vector<LifecycleEvent>& lifecycle = faults.lifecycle_events();
+  size_t next_lifecycle = 0;
+  absl::Status record_status;
   TraceGenerator traces(fleet.get(), faults.empty() ? nullptr : &faults, options.seed);
   std::optional<LogGenerator> logs;
   if (options.send_logs) {
@@ -187,7 +222,12 @@ absl::Status Simulator::Impl::Run() {
   LogRequestBuilder log_requests(&resources);
   PendingTraces pending;
   TelemetryBuffer housekeeping;
-  auto submit = [&](ExportPayload payload) { dispatcher.Submit(std::move(payload)); };
+  auto submit = [&](ExportPayload payload) {
+    if (recorder != nullptr && record_status.ok()) {
+      record_status = recorder->Write(*payload.message);
+    }
+    dispatcher.Submit(std::move(payload));
+  };
   auto release = [&](const TelemetryBuffer& b) {
     for (const SimSpan& s : b.spans) {
       span_requests.Add(b, s);
@@ -217,13 +257,14 @@ absl::Status Simulator::Impl::Run() {
     }
   };
 
-  core::TimeNs next_arrival_ns = arrivals.Next();
+  RootArrivals::Arrival next_arrival = arrivals.Next();
   core::TimeNs next_report_ns = options.send_metrics ? start_ns + interval_ns : INT64_MAX;
   core::TimeNs generated_ns = start_ns;  // everything before this is generated
   const SteadyClock::time_point wall_start = SteadyClock::now();
   SteadyClock::time_point last_flush = wall_start;
 
-  while (!stop.load() && !dispatcher.failed_fatally() && generated_ns < end_ns) {
+  while (!stop.load() && !dispatcher.failed_fatally() && record_status.ok() &&
+         generated_ns < end_ns) {
     const double wall_s = std::chrono::duration<double>(SteadyClock::now() - wall_start).count();
     double target_d = static_cast<double>(start_ns) + wall_s * options.speedup * 1e9;
     target_d = std::min(
@@ -235,18 +276,28 @@ absl::Status Simulator::Impl::Run() {
       // Arrivals up to each report first, so a report counts exactly the requests before it.
       for (;;) {
         const core::TimeNs until_ns = std::min(target_ns, next_report_ns);
-        while (next_arrival_ns < until_ns) {
+        while (next_arrival.t < until_ns) {
           std::unique_ptr<TelemetryBuffer> buffer = pending.Acquire();
+          const core::TimeNs t = next_arrival.t;
           const TraceSummary summary =
-              traces.Generate(next_arrival_ns, traffic.Multiplier(next_arrival_ns), *buffer);
-          pending.Push(std::max(summary.end_ns, next_arrival_ns), std::move(buffer));
-          next_arrival_ns = arrivals.Next();
+              traces.Generate(t, traffic.Multiplier(t), *buffer, next_arrival.entry_service);
+          pending.Push(std::max(summary.end_ns, t), std::move(buffer));
+          next_arrival = arrivals.Next();
         }
         if (next_report_ns > target_ns) break;
         report(next_report_ns);
         next_report_ns += interval_ns;
       }
       generated_ns = target_ns;
+      // Deploys, restarts and out-of-memory kills write their own log lines.
+      for (; next_lifecycle < lifecycle.size() && lifecycle[next_lifecycle].time_ns <= generated_ns;
+           ++next_lifecycle) {
+        if (logs) logs->OnLifecycle(lifecycle[next_lifecycle], housekeeping);
+      }
+      if (!housekeeping.logs.empty()) {
+        release(housekeeping);
+        housekeeping.Clear();
+      }
       while (!pending.empty() &&
              (pending.next_release_ns() <= generated_ns || pending.size() > kMaxPendingTraces)) {
         std::unique_ptr<TelemetryBuffer> b = pending.Pop();
@@ -270,6 +321,10 @@ absl::Status Simulator::Impl::Run() {
   flush();
   if (stop.load()) dispatcher.Abandon();
   dispatcher.Close();
+  if (recorder != nullptr) {
+    AUGUR_RETURN_IF_ERROR(record_status);
+    AUGUR_RETURN_IF_ERROR(recorder->Close());
+  }
 
   if (dispatcher.failed_fatally()) return dispatcher.fatal_status();
   if (counters.requests.load() == 0 && counters.failed_requests.load() > 0) {
@@ -295,6 +350,11 @@ void Simulator::Stop() {
   impl_->stop.store(true);
   absl::MutexLock lock(&impl_->mu);
   if (impl_->active_dispatcher != nullptr) impl_->active_dispatcher->Abandon();
+}
+
+std::vector<GroundTruth> Simulator::GroundTruths() const {
+  absl::MutexLock lock(&impl_->mu);
+  return impl_->ground_truths;
 }
 
 SimulatorStats Simulator::Stats() const {

@@ -8,12 +8,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "core/time.h"
+#include "sim/scenario.h"
 
 namespace augur::sim {
 
@@ -22,11 +25,12 @@ class Fault;  // sim/fault.h
 enum class Protocol { kGrpc, kHttpProtobuf, kHttpJson };
 
 struct SimulatorOptions {
-  std::string endpoint = "localhost:4317";  // host:port of the OTLP receiver
-  Protocol protocol = Protocol::kGrpc;      // HTTP posts to /v1/traces, /v1/metrics, /v1/logs
-  int services = 500;                       // the shop's core services plus a generated long tail
-  double rate = 100;   // root requests per simulated second, averaged over a week
-  double speedup = 1;  // simulated seconds per wall-clock second
+  // host:port of the OTLP receiver; "none" sends nothing (with record_path: only records).
+  std::string endpoint = "localhost:4317";
+  Protocol protocol = Protocol::kGrpc;  // HTTP posts to /v1/traces, /v1/metrics, /v1/logs
+  int services = 500;                   // the shop's core services plus a generated long tail
+  double rate = 100;                    // root requests per simulated second, averaged over a week
+  double speedup = 1;                   // simulated seconds per wall-clock second
   uint64_t seed = 1;
   double duration_s = 0;           // simulated seconds to send; 0 runs until Stop()
   core::TimeNs start_time_ns = 0;  // simulated start; 0 means the wall clock at Run()
@@ -38,6 +42,13 @@ struct SimulatorOptions {
   bool gzip = false;               // Content-Encoding / grpc-encoding gzip
   // Changes to services' (or peers') behaviour over windows of simulated time; see fault.h.
   std::vector<std::shared_ptr<const Fault>> faults;
+  // Faults by type and target, offsets from the start (scenario.h); resolved against the fleet in
+  // Run(), which fails with InvalidArgument naming a target that does not fit.
+  std::optional<Scenario> scenario;
+  // Also writes every Export request, as one line of OTLP/JSON, to this file (RequestRecorder).
+  std::string record_path;
+  // Called once from Run(), before anything is sent, with the scenario's ground truth.
+  std::function<void(const std::vector<GroundTruth>&)> on_start;
 };
 
 struct SimulatorStats {
@@ -65,6 +76,9 @@ class Simulator {
   void Stop();
   // Callable from any thread while Run() is going.
   SimulatorStats Stats() const;
+  // The ground truth of the scenario's faults (empty without a scenario), in absolute simulated
+  // time; valid once Run() has started sending. Callable from any thread.
+  std::vector<GroundTruth> GroundTruths() const;
 
  private:
   struct Impl;

@@ -16,6 +16,7 @@
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "sim/fault.h"
+#include "sim/runtime_metrics.h"
 #include "sim/traffic.h"
 
 namespace augur::sim {
@@ -168,8 +169,9 @@ TEST(SimulatorTest, DeliversExactlyWhatItCountsOverGrpc) {
   double expected = 0;
   for (int s = 0; s < 30; ++s) expected += traffic.RateAt(kStart + s * core::kNsPerSecond);
   EXPECT_NEAR(static_cast<double>(stats.traces), expected, 0.1 * expected);
-  EXPECT_EQ(stats.metric_points % 15, 0u);
-  EXPECT_GT(stats.metric_points, 60u * 15);
+  // Three reports of every instance.
+  EXPECT_EQ(stats.metric_points % (3 * kRuntimeMetricsPerInstance), 0u);
+  EXPECT_GT(stats.metric_points, 60u * 3 * kRuntimeMetricsPerInstance);
   EXPECT_GT(stats.log_records, 100u);
 }
 

@@ -84,6 +84,30 @@ std::string_view StatusMessage(int http_status, bool timeout) {
   }
 }
 
+// Whether a client may safely resend a request of `op` that may have reached the server: reads,
+// and HTTP's idempotent methods.
+bool Idempotent(const Operation& op) {
+  if (op.kind == OperationKind::kHttp) {
+    return op.http_method == "GET" || op.http_method == "HEAD" || op.http_method == "PUT" ||
+           op.http_method == "DELETE";
+  }
+  if (op.kind != OperationKind::kGrpc) return false;
+  for (std::string_view read : {"Get", "List", "Search", "Check", "Lookup", "Resolve", "Validate",
+                                "Convert", "BatchGet", "Estimate", "Suggest", "Export"}) {
+    if (op.rpc_method.starts_with(read)) return true;
+  }
+  return false;
+}
+
+// Retries a client makes: a refused connection (the request was never sent) up to twice; an
+// idempotent request that timed out or found the callee unavailable once.
+bool ShouldRetry(bool refused, bool timeout, int status, const Operation& op, int attempt) {
+  if (refused) return attempt < 2;
+  return (timeout || status == 503) && attempt < 1 && Idempotent(op);
+}
+
+constexpr core::TimeNs kRetransmitTimeoutNs = 200 * core::kNsPerMillisecond;  // Linux's minimum RTO
+
 // The HTTP client library a service's SDK language usually uses (user_agent.original).
 std::string_view ClientUserAgent(Language language) {
   switch (language) {
@@ -146,6 +170,14 @@ TraceGenerator::TraceGenerator(const Fleet* fleet, const FaultSchedule* faults, 
     } else {
       public_host_.push_back(Cat(s.name, ".shop.example.com"));
     }
+  }
+  entries_of_.resize(fleet->services.size());
+  entry_weights_of_.resize(fleet->services.size());
+  for (int e = 0; e < static_cast<int>(fleet->entries.size()); ++e) {
+    const int v = fleet->entries[e].service;
+    entries_of_[v].push_back(e);
+    const double before = entry_weights_of_[v].empty() ? 0 : entry_weights_of_[v].back();
+    entry_weights_of_[v].push_back(before + fleet->entries[e].weight);
   }
   Rng ip_rng(seed, /*stream=*/5);
   for (int i = 0; i < 256; ++i) {
@@ -223,7 +255,7 @@ void TraceGenerator::EndAttributes(size_t span, TelemetryBuffer& out) {
 }
 
 TraceSummary TraceGenerator::Generate(core::TimeNs start_ns, double load_multiplier,
-                                      TelemetryBuffer& out) {
+                                      TelemetryBuffer& out, int entry_service) {
   const uint64_t hi = rng_.Next(), lo = rng_.Next();
   std::memcpy(trace_id_.data(), &hi, 8);
   std::memcpy(trace_id_.data() + 8, &lo, 8);
@@ -231,7 +263,17 @@ TraceSummary TraceGenerator::Generate(core::TimeNs start_ns, double load_multipl
   trace_end_ns_ = start_ns;
   spans_ = 0;
 
-  const EntryPoint& entry = fleet_->entries[rng_.PickCumulative(fleet_->entry_weights_cumulative)];
+  const bool any_entry = entry_service < 0 || entries_of_[entry_service].empty();
+  const EntryPoint& entry =
+      any_entry
+          ? fleet_->entries[rng_.PickCumulative(fleet_->entry_weights_cumulative)]
+          : fleet_->entries[entries_of_[entry_service]
+                                       [rng_.PickCumulative(entry_weights_of_[entry_service])]];
+  if (faults_ != nullptr) {
+    // The entry's processes are down: the load balancer answers for them, no span is recorded.
+    const double down = faults_->ServiceStateAt(entry.service, start_ns).unavailable_probability;
+    if (down > 0 && rng_.Bernoulli(down)) return {0, true, start_ns};
+  }
   const Operation& op = fleet_->services[entry.service].operations[entry.operation];
   Inbound inbound;
   if (op.kind == OperationKind::kHttp) inbound.url_path = ExpandRoute(op.http_route, out);
@@ -251,9 +293,12 @@ TraceGenerator::Served TraceGenerator::Serve(int v, int j, core::TimeNs start_ns
       faults_ != nullptr ? faults_->ServiceStateAt(v, start_ns) : ServiceState{};
   const bool root = inbound.caller_instance < 0 && inbound.message == nullptr;
 
-  const core::TimeNs self_ns =
+  core::TimeNs self_ns =
       op.self_latency.Sample(rng_, latency_factor_ * instance.speed * state.latency_multiplier) +
       state.added_latency_ns;
+  if (state.queue_wait_mean_ns > 0) {
+    self_ns += static_cast<core::TimeNs>(rng_.Exponential(state.queue_wait_mean_ns));
+  }
   const double pre_share = rng_.Uniform(0.2, 0.6);  // of the self-time, before the steps
   const model::SpanId id = NewSpanId();
   const SimSpanKind kind =
@@ -262,14 +307,26 @@ TraceGenerator::Served TraceGenerator::Serve(int v, int j, core::TimeNs start_ns
 
   // A failure of its own (background rate or fault), or a bad request from outside.
   RequestEvent event;
-  const double p_fail = 1 - (1 - op.error_probability) * (1 - state.error_probability);
+  const bool op_fault = state.failing_operation == j && state.operation_error_probability > 0;
+  const double fault_p =
+      op_fault ? 1 - (1 - state.error_probability) * (1 - state.operation_error_probability)
+               : state.error_probability;
+  const double p_fail = 1 - (1 - op.error_probability) * (1 - fault_p);
   const bool own_failure = rng_.Bernoulli(p_fail);
   bool error = false;  // set once a step's failure propagates, or at the end for own failures
   int status = 200;
   if (own_failure) {
     event.cause = FailureCause::kOwn;
-    const bool from_fault = rng_.Uniform() * p_fail < state.error_probability;
-    status = from_fault && state.error_http_status != 0 ? state.error_http_status : 500;
+    const bool from_fault = rng_.Uniform() * p_fail < fault_p;
+    if (from_fault && op_fault) {
+      event.fault_style = ErrorStyle::kBug;
+      status = 500;
+    } else if (from_fault) {
+      event.fault_style = state.error_style;
+      status = state.error_http_status != 0 ? state.error_http_status : 500;
+    } else {
+      status = 500;
+    }
   } else if (root && rng_.Bernoulli(kClientErrorProbability)) {
     event.cause = FailureCause::kClient;
     status = rng_.Bernoulli(0.7) ? 404 : 400;
@@ -335,6 +392,7 @@ TraceGenerator::Served TraceGenerator::Serve(int v, int j, core::TimeNs start_ns
         event.failed_operation = callee_op;
         status = outcome.timeout ? 504 : 502;
       }
+      event.failed_refused = outcome.refused;
     }
   }
   error = error || own_failure;
@@ -439,35 +497,103 @@ TraceGenerator::StepOutcome TraceGenerator::Call(const CallStep& step, int calle
                     : static_cast<int>(rng_.PickCumulative(callee.operation_weights_cumulative));
   const Operation& op = callee.operations[j];
   *callee_op = &op;
+  std::string_view url_path;
+  StepOutcome outcome;
+  core::TimeNs t = start_ns;
+  for (int attempt = 0;; ++attempt) {
+    outcome = CallAttempt(step, j, caller_instance, parent, t, attempt, &url_path, out);
+    if (!outcome.error ||
+        !ShouldRetry(outcome.refused, outcome.timeout, outcome.status, op, attempt)) {
+      break;
+    }
+    // Exponential backoff with jitter: 50 ms, then 100 ms, +-50 %.
+    t = outcome.end_ns + static_cast<core::TimeNs>(rng_.Uniform(0.5, 1.5) *
+                                                   (50 * core::kNsPerMillisecond << attempt));
+  }
+  outcome.failed_service = step.target;
+  outcome.failed_operation = &op;
+  return outcome;
+}
+
+TraceGenerator::StepOutcome TraceGenerator::CallAttempt(
+    const CallStep& step, int j, int caller_instance, const model::SpanId& parent,
+    core::TimeNs start_ns, int attempt, std::string_view* url_path, TelemetryBuffer& out) {
+  const Service& callee = fleet_->services[step.target];
+  const Operation& op = callee.operations[j];
   const model::SpanId id = NewSpanId();
   const size_t span =
       BeginSpan(SimSpanKind::kClient, op.name, caller_instance, id, parent, start_ns, 0, out);
   Inbound inbound;
   inbound.caller_instance = caller_instance;
-  if (op.kind == OperationKind::kHttp) inbound.url_path = ExpandRoute(op.http_route, out);
-  const core::TimeNs outbound_ns = NetworkDelay();
-  const core::TimeNs back_ns = NetworkDelay();
-  const Served served = Serve(step.target, j, start_ns + outbound_ns, id, inbound, out);
-
-  StepOutcome outcome;
-  outcome.end_ns = served.end_ns + back_ns;
-  outcome.error = served.error;
-  outcome.status = served.status;
-  if (step.timeout_ns > 0 && outcome.end_ns - start_ns > step.timeout_ns) {
-    outcome.end_ns = start_ns + step.timeout_ns;
-    outcome.error = true;
-    outcome.timeout = true;
-    outcome.status = 504;
+  if (op.kind == OperationKind::kHttp) {
+    if (attempt == 0) *url_path = ExpandRoute(op.http_route, out);
+    inbound.url_path = *url_path;
   }
-  outcome.failed_service = step.target;
-  outcome.failed_operation = &op;
+
+  ServiceState callee_state;
+  EdgeState edge;
+  if (faults_ != nullptr) {
+    callee_state = faults_->ServiceStateAt(step.target, start_ns);
+    if (faults_->has_edge_faults()) {
+      edge =
+          faults_->EdgeStateAt(fleet_->instances[caller_instance].service, step.target, start_ns);
+    }
+  }
+  StepOutcome outcome;
+  int callee_instance = -1;
+  const bool refused = callee_state.unavailable_probability > 0 &&
+                       rng_.Bernoulli(callee_state.unavailable_probability);
+  const bool stalled =
+      !refused && edge.stall_probability > 0 && rng_.Bernoulli(edge.stall_probability);
+  if (refused || stalled) {
+    // The request never reaches a process: no SERVER span.
+    callee_instance = callee.instances[rng_.Below(callee.instances.size())];
+    outcome.error = true;
+    if (refused) {
+      outcome.refused = true;
+      outcome.status = 503;
+      outcome.end_ns = start_ns + static_cast<core::TimeNs>(rng_.LogNormal(400'000, 0.5));
+    } else {
+      outcome.timeout = true;
+      outcome.status = 504;
+      outcome.end_ns = start_ns + (step.timeout_ns > 0 ? step.timeout_ns : 30 * core::kNsPerSecond);
+    }
+  } else {
+    core::TimeNs outbound_ns = NetworkDelay();
+    core::TimeNs back_ns = NetworkDelay();
+    if (edge.retransmit_probability > 0 && rng_.Bernoulli(edge.retransmit_probability)) {
+      // A lost segment is resent after the retransmission timeout, which doubles each time the
+      // resend is lost too; the wait falls on the request or on the response.
+      core::TimeNs wait_ns = 0;
+      for (int k = 0; k < 6; ++k) {
+        wait_ns += static_cast<core::TimeNs>((kRetransmitTimeoutNs << k) * rng_.Uniform(1, 1.2));
+        if (!rng_.Bernoulli(edge.repeat_loss_probability)) break;
+      }
+      (rng_.Bernoulli(0.5) ? outbound_ns : back_ns) += wait_ns;
+    }
+    const Served served = Serve(step.target, j, start_ns + outbound_ns, id, inbound, out);
+    callee_instance = served.instance;
+    outcome.end_ns = served.end_ns + back_ns;
+    outcome.error = served.error;
+    outcome.status = served.status;
+    if (step.timeout_ns > 0 && outcome.end_ns - start_ns > step.timeout_ns) {
+      outcome.end_ns = start_ns + step.timeout_ns;
+      outcome.error = true;
+      outcome.timeout = true;
+      outcome.status = 504;
+    }
+  }
 
   SimSpan& s = out.spans[span];
   s.end_ns = outcome.end_ns;
   s.error = outcome.error;
-  if (outcome.error) s.status_message = StatusMessage(outcome.status, outcome.timeout);
+  if (outcome.error) {
+    s.status_message =
+        outcome.refused ? "connection refused" : StatusMessage(outcome.status, outcome.timeout);
+  }
   s.attributes_begin = static_cast<uint32_t>(out.attributes.size());
-  const std::string_view callee_ip = fleet_->instances[served.instance].ip;
+  const std::string_view callee_ip = fleet_->instances[callee_instance].ip;
+  const bool answered = !outcome.timeout && !outcome.refused;
   if (op.kind == OperationKind::kHttp) {
     out.AddString("http.request.method", op.http_method);
     scratch_.clear();
@@ -477,7 +603,8 @@ TraceGenerator::StepOutcome TraceGenerator::Call(const CallStep& step, int calle
     out.AddInt("server.port", callee.port);
     out.AddString("network.peer.address", callee_ip);
     out.AddInt("network.peer.port", callee.port);
-    if (!outcome.timeout) out.AddInt("http.response.status_code", outcome.status);
+    if (answered) out.AddInt("http.response.status_code", outcome.status);
+    if (attempt > 0) out.AddInt("http.request.resend_count", attempt);
     out.AddString("network.protocol.version", "1.1");
   } else {
     out.AddString("rpc.system", "grpc");
@@ -491,7 +618,10 @@ TraceGenerator::StepOutcome TraceGenerator::Call(const CallStep& step, int calle
     out.AddString("network.transport", "tcp");
     out.AddString("network.type", "ipv4");
   }
-  if (outcome.error) out.AddString("error.type", ErrorType(outcome.status, outcome.timeout));
+  if (outcome.error) {
+    out.AddString("error.type", outcome.refused ? std::string_view("connection_refused")
+                                                : ErrorType(outcome.status, outcome.timeout));
+  }
   EndAttributes(span, out);
   trace_end_ns_ = std::max(trace_end_ns_, outcome.end_ns);
   return outcome;
@@ -524,7 +654,14 @@ TraceGenerator::StepOutcome TraceGenerator::Publish(const CallStep& step, int ca
     inbound.message = &step;
     inbound.message_key = key;
     const auto lag_ns = static_cast<core::TimeNs>(rng_.LogNormal(8e6, 0.8));
-    Serve(step.consumers[i], step.consumer_operations[i], end_ns + lag_ns, id, inbound, out);
+    core::TimeNs at = end_ns + lag_ns;
+    // A consumer that is down (restarting) takes the message once it is back.
+    for (int k = 0; faults_ != nullptr && k < 60 &&
+                    faults_->ServiceStateAt(step.consumers[i], at).unavailable_probability >= 1;
+         ++k) {
+      at += core::kNsPerSecond;
+    }
+    Serve(step.consumers[i], step.consumer_operations[i], at, id, inbound, out);
   }
   StepOutcome outcome;
   outcome.end_ns = end_ns;
@@ -542,8 +679,19 @@ TraceGenerator::StepOutcome TraceGenerator::CallPeer(const CallStep& step, int s
   core::TimeNs duration_ns = step.latency.Sample(rng_, latency_factor_ * state.latency_multiplier) +
                              state.added_latency_ns;
   StepOutcome outcome;
-  outcome.error = rng_.Bernoulli(1 - (1 - peer.error_probability) * (1 - state.error_probability));
-  if (outcome.error && peer.kind != PeerKind::kHttpApi && rng_.Bernoulli(0.4)) {
+  const double p_fail = 1 - (1 - peer.error_probability) * (1 - state.error_probability);
+  outcome.error = rng_.Bernoulli(p_fail);
+  if (outcome.error && state.error_style == ErrorStyle::kRefused &&
+      rng_.Uniform() * p_fail < state.error_probability) {
+    // The peer is down: the connection is refused at once, or (no RST from a dead host) the
+    // connect attempt times out.
+    if (rng_.Bernoulli(0.3)) {
+      outcome.timeout = true;
+    } else {
+      outcome.refused = true;
+      duration_ns = static_cast<core::TimeNs>(rng_.LogNormal(500'000, 0.5));
+    }
+  } else if (outcome.error && peer.kind != PeerKind::kHttpApi && rng_.Bernoulli(0.4)) {
     outcome.timeout = true;
   }
   if (step.timeout_ns > 0 && duration_ns > step.timeout_ns) {
@@ -573,6 +721,7 @@ TraceGenerator::StepOutcome TraceGenerator::CallPeer(const CallStep& step, int s
   s.error = outcome.error;
   if (outcome.error) {
     s.status_message = outcome.timeout                    ? "connection timeout"
+                       : outcome.refused                  ? "connection refused"
                        : outcome.status == 402            ? "payment declined"
                        : peer.kind == PeerKind::kDatabase ? "deadlock detected"
                                                           : "upstream unavailable";
@@ -585,7 +734,9 @@ TraceGenerator::StepOutcome TraceGenerator::CallPeer(const CallStep& step, int s
     out.AddString("url.full", out.Store(scratch_));
     out.AddString("server.address", peer.server_address);
     out.AddInt("server.port", peer.port);
-    if (!outcome.timeout) out.AddInt("http.response.status_code", outcome.status);
+    if (!outcome.timeout && !outcome.refused) {
+      out.AddInt("http.response.status_code", outcome.status);
+    }
     out.AddString("network.protocol.version", "1.1");
   } else {
     out.AddString("db.system", peer.db_system);
@@ -603,7 +754,10 @@ TraceGenerator::StepOutcome TraceGenerator::CallPeer(const CallStep& step, int s
   out.AddString("network.peer.address", peer.ip);
   out.AddInt("network.peer.port", peer.port);
   out.AddString("peer.service", peer.name);
-  if (outcome.error) out.AddString("error.type", ErrorType(outcome.status, outcome.timeout));
+  if (outcome.error) {
+    out.AddString("error.type", outcome.refused ? std::string_view("connection_refused")
+                                                : ErrorType(outcome.status, outcome.timeout));
+  }
   EndAttributes(span, out);
 
   if (logs_ != nullptr) {
@@ -618,6 +772,7 @@ TraceGenerator::StepOutcome TraceGenerator::CallPeer(const CallStep& step, int s
     event.end_ns = outcome.end_ns;
     event.error = outcome.error;
     event.timeout = outcome.timeout;
+    event.refused = outcome.refused;
     event.status = outcome.status;
     logs_->OnPeerCall(event, out);
   }

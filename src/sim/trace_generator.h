@@ -7,7 +7,11 @@
 // sequential ones end to end and parallel ones overlapping. Failures start in one operation (its
 // background error rate, a fault, a failing peer) and propagate to callers with a probability
 // that depends on whether the call was critical; a call that takes longer than its timeout is cut
-// off by the caller with DEADLINE_EXCEEDED while the callee's span runs on.
+// off by the caller with DEADLINE_EXCEEDED while the callee's span runs on. A call refused because
+// the callee is down (connection refused) is retried up to twice, a call of an idempotent
+// operation that timed out or answered UNAVAILABLE once, each attempt its own CLIENT span.
+// Packet loss on an edge delays the call on the wire (TCP retransmissions), outside the callee's
+// span, or hangs it until the caller's timeout.
 //
 // Not thread-safe: one generator per thread. The Fleet, the FaultSchedule and the LogGenerator
 // must outlive it; spans reference strings of the Fleet and of the generator.
@@ -53,7 +57,10 @@ class TraceGenerator {
 
   // Appends the spans (and log lines) of one root request arriving at `start_ns` to `out`.
   // `load_multiplier` is the traffic relative to the weekly mean; busier hours are a bit slower.
-  TraceSummary Generate(core::TimeNs start_ns, double load_multiplier, TelemetryBuffer& out);
+  // `entry_service` >= 0 makes the request enter at that entry service (a surge there); -1 draws
+  // the entry by the fleet's weights. A request for an entry service that is down leaves no span.
+  TraceSummary Generate(core::TimeNs start_ns, double load_multiplier, TelemetryBuffer& out,
+                        int entry_service = -1);
 
  private:
   // How a request reaches the operation being served.
@@ -73,6 +80,7 @@ class TraceGenerator {
     core::TimeNs end_ns = 0;
     bool error = false;
     bool timeout = false;
+    bool refused = false;  // connection refused: the callee (or peer) is down
     int status = 200;
     int failed_service = -1;
     const Operation* failed_operation = nullptr;
@@ -82,6 +90,11 @@ class TraceGenerator {
                const Inbound& inbound, TelemetryBuffer& out);
   StepOutcome Call(const CallStep& step, int caller_instance, const model::SpanId& parent,
                    core::TimeNs start_ns, TelemetryBuffer& out, const Operation** callee_op);
+  // One attempt of a call: its CLIENT span and, if the request arrives, the callee's SERVER span.
+  // `url_path` is expanded on the first attempt and reused by retries.
+  StepOutcome CallAttempt(const CallStep& step, int operation, int caller_instance,
+                          const model::SpanId& parent, core::TimeNs start_ns, int attempt,
+                          std::string_view* url_path, TelemetryBuffer& out);
   StepOutcome Publish(const CallStep& step, int caller_instance, const model::SpanId& parent,
                       core::TimeNs start_ns, TelemetryBuffer& out);
   StepOutcome CallPeer(const CallStep& step, int service, int caller_instance,
@@ -109,7 +122,10 @@ class TraceGenerator {
   Rng rng_;
 
   std::vector<std::string> public_host_;  // per service: server.address seen by end users
-  std::vector<std::string> client_ips_;   // end-user addresses
+  // Per service: indices into Fleet::entries of its entry operations, and their running weights.
+  std::vector<std::vector<int>> entries_of_;
+  std::vector<std::vector<double>> entry_weights_of_;
+  std::vector<std::string> client_ips_;  // end-user addresses
   std::string scratch_;
 
   // Per trace.

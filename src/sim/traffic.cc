@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <utility>
 
 namespace augur::sim {
 
@@ -80,6 +81,70 @@ core::TimeNs ArrivalProcess::Next() {
     const auto t = static_cast<core::TimeNs>(t_ns_);
     if (rng_.Uniform() * max_rate_ < shape_->RateAt(t)) return t;
   }
+}
+
+ExtraArrivals::ExtraArrivals(const TrafficShape* shape, std::function<double(core::TimeNs)> factor,
+                             double max_factor, core::TimeNs start_ns, core::TimeNs end_ns,
+                             uint64_t seed, uint64_t stream)
+    : shape_(shape),
+      factor_(std::move(factor)),
+      max_rate_(shape->MaxRate() * max_factor),
+      t_ns_(static_cast<double>(start_ns)),
+      end_ns_(end_ns),
+      rng_(seed, stream) {}
+
+core::TimeNs ExtraArrivals::Next() {
+  if (max_rate_ <= 0) return INT64_MAX;
+  for (;;) {
+    t_ns_ += rng_.Exponential(core::kNsPerSecond / max_rate_);
+    const auto t = static_cast<core::TimeNs>(t_ns_);
+    if (t >= end_ns_) {
+      t_ns_ = static_cast<double>(end_ns_);
+      return INT64_MAX;
+    }
+    if (rng_.Uniform() * max_rate_ < shape_->RateAt(t) * factor_(t)) return t;
+  }
+}
+
+RootArrivals::RootArrivals(const TrafficShape* shape, const Fleet& fleet,
+                           const FaultSchedule* faults, core::TimeNs start_ns, uint64_t seed)
+    : regular_(shape, start_ns, seed) {
+  next_regular_ns_ = regular_.Next();
+  if (faults == nullptr) return;
+  double total = 0;
+  for (const EntryPoint& e : fleet.entries) total += e.weight;
+  surges_.reserve(faults->surges().size());
+  for (const FaultSchedule::Surge& surge : faults->surges()) {
+    double share = 0;  // of root requests, those entering at the surge's entry
+    for (const EntryPoint& e : fleet.entries) {
+      if (e.service == surge.entry_service) share += e.weight / total;
+    }
+    const Fault* f = surge.fault;
+    surges_.push_back(
+        {ExtraArrivals(
+             shape, [f, share](core::TimeNs t) { return share * f->ExtraArrivalsAt(t); },
+             share * f->MaxExtraArrivals(), std::max(start_ns, f->start_ns()), f->end_ns(), seed,
+             /*stream=*/100 + surges_.size()),
+         surge.entry_service, 0});
+    surges_.back().next_ns = surges_.back().arrivals.Next();
+  }
+}
+
+RootArrivals::Arrival RootArrivals::Next() {
+  Surge* earliest = nullptr;
+  core::TimeNs t = next_regular_ns_;
+  for (Surge& s : surges_) {
+    if (s.next_ns < t) {
+      t = s.next_ns;
+      earliest = &s;
+    }
+  }
+  if (earliest == nullptr) {
+    next_regular_ns_ = regular_.Next();
+    return {t, -1};
+  }
+  earliest->next_ns = earliest->arrivals.Next();
+  return {t, earliest->entry_service};
 }
 
 }  // namespace augur::sim

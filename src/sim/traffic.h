@@ -9,8 +9,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "core/time.h"
+#include "sim/fault.h"
+#include "sim/fleet.h"
 #include "sim/random.h"
 
 namespace augur::sim {
@@ -51,6 +55,55 @@ class ArrivalProcess {
   double max_rate_;
   double t_ns_;  // the last candidate, in fractional ns so the rate carries no rounding drift
   Rng rng_;
+};
+
+// Extra arrivals on top of a TrafficShape (a surge): Poisson with rate shape->RateAt(t) *
+// factor(t) over [start_ns, end_ns), by thinning against shape->MaxRate() * max_factor. Its own
+// random stream, so the shape's regular arrivals stay exactly what they would be without it.
+class ExtraArrivals {
+ public:
+  // `factor` must stay within [0, max_factor].
+  ExtraArrivals(const TrafficShape* shape, std::function<double(core::TimeNs)> factor,
+                double max_factor, core::TimeNs start_ns, core::TimeNs end_ns, uint64_t seed,
+                uint64_t stream);
+
+  // The next extra arrival, or INT64_MAX once past `end_ns`.
+  core::TimeNs Next();
+
+ private:
+  const TrafficShape* shape_;
+  std::function<double(core::TimeNs)> factor_;
+  double max_rate_;
+  double t_ns_;
+  core::TimeNs end_ns_;
+  Rng rng_;
+};
+
+// The root requests of a run: the shape's arrivals, plus the extra arrivals of every traffic surge
+// in `faults` at its entry service, merged in time order. `shape`, `fleet` and `faults` must
+// outlive it.
+class RootArrivals {
+ public:
+  struct Arrival {
+    core::TimeNs t = 0;
+    int entry_service = -1;  // a surge's entry; -1: drawn by the fleet's entry weights
+  };
+  RootArrivals(const TrafficShape* shape, const Fleet& fleet, const FaultSchedule* faults,
+               core::TimeNs start_ns, uint64_t seed);
+
+  // The next root request (after the previous one, or the start).
+  Arrival Next();
+
+ private:
+  struct Surge {
+    ExtraArrivals arrivals;
+    int entry_service;
+    core::TimeNs next_ns;
+  };
+
+  ArrivalProcess regular_;
+  core::TimeNs next_regular_ns_;
+  std::vector<Surge> surges_;
 };
 
 }  // namespace augur::sim
