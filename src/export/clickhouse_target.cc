@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/http.h"
+#include "core/utf8.h"
 #include "export/json_text.h"
 
 namespace augur::exporter {
@@ -134,6 +135,16 @@ HttpCall ClickHouseTarget::Encode(std::span<const model::MinedLogRecord* const> 
   call.body.reserve(records.size() * 512);
   for (const model::MinedLogRecord* r : records) AppendRow(*r, &call.body);
   return call;
+}
+
+Verdict ClickHouseTarget::Judge(const core::HttpResponse& response, size_t records) const {
+  if (response.status != 404) return LogTarget::Judge(response, records);
+  Verdict v;
+  v.error =
+      fmt::format("HTTP 404 (set up the table again): {}", core::TruncateUtf8(response.body, 300));
+  v.retry.resize(records);
+  for (size_t i = 0; i < records; ++i) v.retry[i] = static_cast<uint32_t>(i);
+  return v;
 }
 
 }  // namespace augur::exporter

@@ -1,8 +1,9 @@
 // ClickHouse over its HTTP interface (port 8123): the column store SigNoz, Coroot and Uptrace
-// keep logs in. At start (and after a failed batch) Augur creates, if they do not exist, the
-// database, a MergeTree table of log lines and, where the server supports it, a materialized
-// per-(service, template, severity, minute) line count in a SummingMergeTree. Batches are
-// `INSERT INTO db.table FORMAT JSONEachRow`.
+// keep logs in. Before its first batch (and again after a failed one) Augur creates, if they do not
+// exist, the database, a MergeTree table of log lines and, where the server supports it, a
+// materialized per-(service, template, severity, minute) line count in a SummingMergeTree.
+// Batches are `INSERT INTO db.table FORMAT JSONEachRow`. tests/integration/clickhouse/ runs this
+// against a real clickhouse-server 18.16.
 //
 // The table uses only types ClickHouse 18.16 (Debian 12's clickhouse-server) has — no
 // DateTime64, no Map, no LowCardinality:
@@ -41,6 +42,10 @@ class ClickHouseTarget final : public LogTarget {
   std::string_view name() const override { return "clickhouse"; }
   std::vector<SetupCall> Setup() const override;
   HttpCall Encode(std::span<const model::MinedLogRecord* const> records) const override;
+  // As the default, except 404: ClickHouse's answer when the database or table does not exist
+  // (dropped while Augur runs). The exporter sets them up again before it retries, so the batch
+  // is stored, not dropped.
+  Verdict Judge(const core::HttpResponse& response, size_t records) const override;
 
   // The JSONEachRow line of one record (with its newline), for tests.
   static void AppendRow(const model::MinedLogRecord& record, std::string* out);

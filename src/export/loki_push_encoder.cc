@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "core/utf8.h"
 
 namespace augur::exporter {
 namespace {
@@ -29,9 +30,16 @@ void PutBytes(uint32_t field, std::string_view bytes, std::string* out) {
   out->append(bytes);
 }
 
-// A string field, omitted when empty (proto3 default).
+// A string field, omitted when empty (proto3 default). Protobuf strings must be UTF-8
+// (libprotobuf refuses to parse a message whose strings are not); the pipeline's records are, but
+// a byte that is not becomes U+FFFD here rather than making the whole push invalid.
 void PutString(uint32_t field, std::string_view s, std::string* out) {
-  if (!s.empty()) PutBytes(field, s, out);
+  if (s.empty()) return;
+  if (core::IsValidUtf8(s)) {
+    PutBytes(field, s, out);
+  } else {
+    PutBytes(field, core::SanitizeUtf8(s), out);
+  }
 }
 
 void PutLabelPair(std::string_view name, std::string_view value, std::string* out) {

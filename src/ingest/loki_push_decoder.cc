@@ -24,6 +24,8 @@ using internal::WireReader;
 // Labels that name the service, in order of precedence.
 constexpr std::array<std::string_view, 4> kServiceLabels = {"service_name", "service", "app",
                                                             "job"};
+// Loki's own words (validation.MissingLabelsErrorMsg): a stream without labels is refused.
+constexpr std::string_view kMissingLabels = "at least one label pair is required per stream";
 // Labels and metadata that carry the level.
 constexpr std::array<std::string_view, 3> kLevelLabels = {"level", "severity", "detected_level"};
 
@@ -258,9 +260,18 @@ class ProtoDecoder {
       sanitized = core::SanitizeUtf8(text);
       text = sanitized;
     }
+    if (text.find_first_not_of(" \t\n") == std::string_view::npos) {
+      return absl::InvalidArgumentError(
+          fmt::format("streams[{}].labels: missing; {}", index, kMissingLabels));
+    }
     if (absl::Status s = ParseLokiLabels(text, &parsed); !s.ok()) {
       return absl::InvalidArgumentError(
           fmt::format("streams[{}].labels: {}", index, std::string(s.message())));
+    }
+    if (parsed.empty()) {
+      return absl::InvalidArgumentError(fmt::format("streams[{}].labels: '{}' has no labels; {}",
+                                                    index, core::TruncateUtf8(text, 200),
+                                                    kMissingLabels));
     }
     builder_.BeginStream(parsed);
     for (size_t e = 0; e < entries_.size(); ++e) {
@@ -422,21 +433,27 @@ absl::Status JsonStreams(simdjson::dom::element root, Builder* builder) {
     }
     labels.clear();
     element labels_el;
-    if (stream["stream"].get(labels_el) == simdjson::SUCCESS && !labels_el.is_null()) {
-      object labels_obj;
-      if (labels_el.get_object().get(labels_obj) != simdjson::SUCCESS) {
-        return absl::InvalidArgumentError(fmt::format(
-            "streams[{}].stream: expected an object of labels, got {}", si, JsonType(labels_el)));
+    if (stream["stream"].get(labels_el) != simdjson::SUCCESS || labels_el.is_null()) {
+      return absl::InvalidArgumentError(
+          fmt::format("streams[{}].stream: missing; {}", si, kMissingLabels));
+    }
+    object labels_obj;
+    if (labels_el.get_object().get(labels_obj) != simdjson::SUCCESS) {
+      return absl::InvalidArgumentError(fmt::format(
+          "streams[{}].stream: expected an object of labels, got {}", si, JsonType(labels_el)));
+    }
+    for (auto [key, value] : labels_obj) {
+      std::string_view v;
+      if (value.get_string().get(v) != simdjson::SUCCESS) {
+        return absl::InvalidArgumentError(
+            fmt::format("streams[{}].stream.{}: expected a string, got {}", si,
+                        std::string_view(key), JsonType(value)));
       }
-      for (auto [key, value] : labels_obj) {
-        std::string_view v;
-        if (value.get_string().get(v) != simdjson::SUCCESS) {
-          return absl::InvalidArgumentError(
-              fmt::format("streams[{}].stream.{}: expected a string, got {}", si,
-                          std::string_view(key), JsonType(value)));
-        }
-        labels.emplace_back(std::string(key), std::string(v));
-      }
+      labels.emplace_back(std::string(key), std::string(v));
+    }
+    if (labels.empty()) {
+      return absl::InvalidArgumentError(
+          fmt::format("streams[{}].stream: no labels; {}", si, kMissingLabels));
     }
     builder->BeginStream(labels);
     element values_el;

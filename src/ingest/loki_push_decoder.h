@@ -16,8 +16,9 @@
 // traceId, spanID, spanId) of 32 / 16 hex digits in the metadata becomes the record's ids.
 //
 // Failures: a malformed request (bad protobuf, invalid JSON, a label string that is not
-// `{name="value", ...}`, a timestamp that is not a Unix nanosecond integer or out of range)
-// returns InvalidArgument naming the problem and where ("streams[0].labels: ..."); more than
+// `{name="value", ...}`, a stream without labels — Loki refuses those too —, a timestamp that is
+// not a Unix nanosecond integer or out of range) returns InvalidArgument naming the problem and
+// where ("streams[0].labels: ..."); more than
 // `max_items` entries returns ResourceExhausted. Lines are cut to max_attribute_value_bytes and
 // labels beyond max_attributes_per_item dropped, both counted as truncations; bytes that are not
 // UTF-8 in lines, labels and metadata become U+FFFD (Loki keeps such lines; so does Augur).

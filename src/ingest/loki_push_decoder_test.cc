@@ -139,11 +139,11 @@ TEST(LokiPushDecoderTest, MalformedPushesNameTheProblem) {
   EXPECT_NE(proto_error(req.SerializeAsString()).find("streams[0].entries[1].timestamp"),
             std::string::npos);
   // JSON: not numeric, wrong shapes, invalid JSON.
-  EXPECT_NE(json_error(R"({"streams":[{"stream":{},"values":[["12ab","x"]]}]})")
+  EXPECT_NE(json_error(R"({"streams":[{"stream":{"job":"x"},"values":[["12ab","x"]]}]})")
                 .find("streams[0].values[0][0]: the timestamp must be a string of Unix "
                       "nanoseconds"),
             std::string::npos);
-  EXPECT_NE(json_error(R"({"streams":[{"stream":{},"values":[["12",5]]}]})")
+  EXPECT_NE(json_error(R"({"streams":[{"stream":{"job":"x"},"values":[["12",5]]}]})")
                 .find("the line must be a string"),
             std::string::npos);
   EXPECT_NE(

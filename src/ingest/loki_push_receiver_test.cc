@@ -110,7 +110,7 @@ TEST_F(LokiPushReceiverTest, MalformedPushesGet400WithAMessage) {
   r = Push(Snappy(Request(1, R"({foo="bar")")), "application/x-protobuf");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("streams[0].labels"), std::string::npos) << r.body;
-  r = Push(R"({"streams":[{"stream":{},"values":[["soon","x"]]}]})", "application/json");
+  r = Push(R"({"streams":[{"stream":{"job":"x"},"values":[["soon","x"]]}]})", "application/json");
   EXPECT_EQ(r.status, 400);
   EXPECT_NE(r.body.find("Unix nanoseconds"), std::string::npos) << r.body;
   r = Push("\x1f\x8b garbage", "application/json", "gzip");
