@@ -2,6 +2,8 @@
 // (app/), which answers by asking each shard on its own thread. Thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "detect/anomaly_event.h"
 #include "detect/series_models.h"
 #include "detect/series_table.h"
+#include "store/incident_store.h"
 
 namespace augur::api {
 
@@ -48,6 +51,11 @@ class Backend {
 
   // Logs: the templates of `service` ("" = every service), in no particular order.
   virtual std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) = 0;
+
+  // Incidents overlapping the query's range as list summaries (rca::IncidentSummaryJson), newest
+  // first; one incident in full (rca::IncidentToJson), if known.
+  virtual std::vector<nlohmann::json> Incidents(const store::IncidentQuery& query) = 0;
+  virtual std::optional<nlohmann::json> Incident(uint64_t id) = 0;
 };
 
 }  // namespace augur::api

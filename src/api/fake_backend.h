@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,15 @@ class FakeBackend : public Backend {
   void SetSensitivityRules(std::vector<detect::SensitivityRule> r) override {
     rules = std::move(r);
   }
+  std::vector<nlohmann::json> Incidents(const store::IncidentQuery& query) override {
+    last_incident_query = query;
+    return incident_list;
+  }
+  std::optional<nlohmann::json> Incident(uint64_t id) override {
+    auto it = incident_by_id.find(id);
+    if (it == incident_by_id.end()) return std::nullopt;
+    return it->second;
+  }
   std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) override {
     last_template_service = std::string(service);
     std::vector<detect::LogTemplateSummary> out;
@@ -93,6 +103,9 @@ class FakeBackend : public Backend {
   std::vector<detect::SensitivityRule> rules;
   std::vector<detect::LogTemplateSummary> templates;
   std::string last_template_service;
+  std::vector<nlohmann::json> incident_list;
+  std::map<uint64_t, nlohmann::json> incident_by_id;
+  store::IncidentQuery last_incident_query;
 };
 
 inline core::HttpRequest Get(const std::string& path, const std::string& query = "") {

@@ -1,4 +1,4 @@
-// augur: one binary, several subcommands (run, simulate, config check, version).
+// augur: one binary, several subcommands (run, simulate, replay, config check, eval, version).
 #include <iostream>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include "app/config.h"
+#include "app/rca_eval.h"
+#include "app/replay_command.h"
 #include "app/run_command.h"
 #include "app/simulate_command.h"
 #include "core/config_node.h"
@@ -51,9 +53,9 @@ int main(int argc, char** argv) {
   std::string duration = "0";
   std::string endpoint;
   bool no_metrics = false, no_logs = false;
-  simulate->add_option(
-      "--endpoint", endpoint,
-      "Receiver host:port (default localhost:4317 for grpc, localhost:4318 for http)");
+  simulate->add_option("--endpoint", endpoint,
+                       "Receiver host:port (default localhost:4317 for grpc, localhost:4318 for "
+                       "http); none sends nothing (with --record)");
   simulate->add_option("--protocol", protocol, "grpc, http/protobuf or http/json")
       ->check(CLI::IsMember({"grpc", "http/protobuf", "http/json"}));
   simulate->add_option("--services", sim_options.services, "Services in the fleet")
@@ -79,6 +81,34 @@ int main(int argc, char** argv) {
   simulate->add_flag("--gzip", sim_options.gzip, "Compress requests");
   simulate->add_flag("--no-metrics", no_metrics, "Do not send runtime metrics");
   simulate->add_flag("--no-logs", no_logs, "Do not send logs");
+  augur::app::SimulateCommandOptions simulate_command;
+  simulate->add_option("--faults", simulate_command.faults_path,
+                       "Scenario file of faults to inject (deploy/scenarios/*.yaml); fault times "
+                       "are offsets from the start, so give a --duration that covers them");
+  simulate->add_option("--ground-truth", simulate_command.ground_truth_path,
+                       "Where to write the faults' ground truth (JSON) as the run starts "
+                       "(default augur-ground-truth.json)");
+  simulate->add_option("--record", sim_options.record_path,
+                       "Also write every Export request to this file, one OTLP/JSON request per "
+                       "line (for augur replay)");
+
+  // augur replay
+  CLI::App* replay = app.add_subcommand(
+      "replay",
+      "Send recorded OTLP/JSON requests (augur simulate --record) to an OTLP/HTTP receiver, at "
+      "the pace of their own timestamps.");
+  augur::app::ReplayCommandOptions replay_options;
+  replay->add_option("files", replay_options.files, "Recorded files, one Export request per line")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay->add_option("--endpoint", replay_options.endpoint,
+                     "Receiver host:port (default localhost:4318)");
+  replay
+      ->add_option("--speedup", replay_options.speedup,
+                   "Recorded seconds per wall-clock second (default 1)")
+      ->check(CLI::PositiveNumber);
+  replay->add_option("--protocol", replay_options.protocol, "http/json or http/protobuf")
+      ->check(CLI::IsMember({"http/json", "http/protobuf"}));
 
   // augur config check
   CLI::App* config = app.add_subcommand("config", "Configuration tools.");
@@ -107,6 +137,20 @@ int main(int argc, char** argv) {
   augur::eval::LogEvalOptions log_options;
   eval_logs->add_option("dir", log_options.dir, "Loghub directory (<System>/...)")->required();
   eval_logs->add_flag("--json", log_options.json, "Print one JSON object");
+  CLI::App* eval_rca = eval->add_subcommand(
+      "rca", "Root-cause analysis on injected faults, end to end: AC@1, AC@3, Avg@5, delay.");
+  augur::app::RcaEvalOptions rca_options;
+  eval_rca->add_option("--services", rca_options.topologies, "Topologies (services per fleet)")
+      ->check(CLI::Range(12, 100000));
+  eval_rca->add_option("--per-type", rca_options.per_type, "Faults of each type per topology")
+      ->check(CLI::Range(1, 10000));
+  eval_rca->add_option("--types", rca_options.types, "Fault types (default: all eight)");
+  eval_rca->add_option("--rate", rca_options.rate, "Root requests per simulated second")
+      ->check(CLI::PositiveNumber);
+  eval_rca->add_option("--seed", rca_options.seed, "Random seed");
+  eval_rca->add_option("--shards", rca_options.shards, "Pipeline shards per stage (0 = per core)");
+  eval_rca->add_flag("--json", rca_options.json, "Print one JSON object");
+  eval_rca->add_flag("-v,--verbose", rca_options.verbose, "One line per fault on stderr");
 
   CLI::App* version = app.add_subcommand("version", "Print the version.");
 
@@ -117,8 +161,11 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (replay->parsed()) return augur::app::RunReplay(replay_options);
+
   if (eval_nab->parsed()) return augur::eval::RunNabEval(nab_options);
   if (eval_logs->parsed()) return augur::eval::RunLogEval(log_options);
+  if (eval_rca->parsed()) return augur::app::RunRcaEval(rca_options);
 
   if (check->parsed()) {
     absl::StatusOr<augur::app::AugurConfig> loaded =
@@ -173,7 +220,7 @@ int main(int argc, char** argv) {
     }
     sim_options.send_metrics = !no_metrics;
     sim_options.send_logs = !no_logs;
-    return augur::app::RunSimulate(sim_options);
+    return augur::app::RunSimulate(sim_options, simulate_command);
   }
   return 0;
 }

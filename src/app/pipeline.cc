@@ -108,6 +108,18 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
   if (!config_.data_dir.empty()) {
     store_ = std::make_unique<store::CheckpointStore>(config_.data_dir);
   }
+  if (config_.incidents.enabled) {
+    IncidentEngineConfig ic = config_.incidents;
+    if (ic.db_path.empty() && !config_.data_dir.empty()) {
+      ic.db_path = config_.data_dir + "/incidents.db";
+    }
+    incidents_ = std::make_unique<IncidentEngine>(std::move(ic), metrics);
+    IncidentEngine* engine = incidents_.get();
+    for (auto& table : series_) {
+      table->models().SetEventSink([engine](const detect::AnomalyEvent& e) { engine->OnEvent(e); });
+      table->SetChangeSink([engine](const model::ChangeEvent& c) { engine->OnChange(c); });
+    }
+  }
   series_count_ = std::make_unique<std::atomic<size_t>[]>(n);
   series_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
   miner_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
@@ -140,6 +152,18 @@ absl::Status Pipeline::Start() {
   if (exporters_ != nullptr) {
     if (auto s = exporters_->Start(); !s.ok()) return s;
   }
+  if (incidents_ != nullptr) {
+    auto graph = [this] {
+      std::vector<rca::GraphEdge> edges;
+      for (detect::EdgeSummary& e : Edges(Now())) {
+        edges.push_back(
+            rca::GraphEdge{std::move(e.client), std::move(e.server), std::move(e.connection_type)});
+      }
+      return edges;
+    };
+    auto now = [this] { return max_watermark_.load(std::memory_order_relaxed); };
+    if (auto s = incidents_->Start(graph, now); !s.ok()) return s;
+  }
   running_ = true;
   for (size_t i = 0; i < series_.size(); ++i) {
     series_threads_.emplace_back([this, i] { RunSeriesShard(static_cast<int>(i)); });
@@ -160,6 +184,7 @@ void Pipeline::Drain() {
   bus_->CloseSeries();
   for (auto& t : series_threads_) t.join();
   running_ = false;
+  if (incidents_ != nullptr) incidents_->Stop();
   if (store_ != nullptr) {
     for (size_t i = 0; i < series_.size(); ++i) SaveShard(static_cast<int>(i), /*sync=*/true);
     for (size_t i = 0; i < derive_.size(); ++i) SaveLogShard(static_cast<int>(i), /*sync=*/true);
@@ -406,6 +431,9 @@ void Pipeline::SetSensitivityRules(std::vector<detect::SensitivityRule> rules) {
 
 void Pipeline::FlushDerive(int index, derive::DeriveShard& shard, bool expire_all) {
   std::vector<model::PartialBatch> out = shard.Flush(expire_all);
+  for (const model::ChangeEvent& c : shard.TakeChanges()) {
+    if (incidents_ != nullptr) incidents_->OnChange(c);
+  }
   for (size_t j = 0; j < out.size(); ++j) {
     out[j].source_shard = index;
     bus_->PushPartials(static_cast<int>(j), std::move(out[j]));
@@ -606,6 +634,18 @@ void Pipeline::WriteMetrics(core::Exposition* out) {
   ForEachSeriesShard([&](int j, detect::SeriesTable& t) { t.WriteExposition(&parts[j]); });
   for (auto& p : parts) out->Merge(std::move(p));
   metrics_->WriteTo(out);
+}
+
+}  // namespace augur::app
+
+namespace augur::app {
+
+std::vector<nlohmann::json> Pipeline::Incidents(const store::IncidentQuery& query) {
+  return incidents_ != nullptr ? incidents_->List(query) : std::vector<nlohmann::json>{};
+}
+
+std::optional<nlohmann::json> Pipeline::Incident(uint64_t id) {
+  return incidents_ != nullptr ? incidents_->Get(id) : std::nullopt;
 }
 
 }  // namespace augur::app

@@ -15,6 +15,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "api/backend.h"
+#include "app/incident_engine.h"
 #include "bus/local_bus.h"
 #include "core/self_metrics.h"
 #include "derive/derive_shard.h"
@@ -33,6 +34,7 @@ struct PipelineConfig {
   derive::DeriveConfig derive;       // derive.logs configures the template miners
   detect::SeriesTableConfig series;  // series.detection the models, series.logs log anomalies
   exporter::ExportersConfig exporters;
+  IncidentEngineConfig incidents;  // db_path is set from data_dir
   // Where checkpoints, mutes and API sensitivity rules live; "" keeps everything in memory.
   std::string data_dir = "./augur-data";
   core::TimeNs checkpoint_interval_ns = 5 * core::kNsPerMinute;  // wall time
@@ -70,6 +72,11 @@ class Pipeline final : public api::Backend {
   std::vector<detect::SensitivityRule> SensitivityRules() override;
   void SetSensitivityRules(std::vector<detect::SensitivityRule> rules) override;
   std::vector<detect::LogTemplateSummary> LogTemplates(std::string_view service) override;
+  std::vector<nlohmann::json> Incidents(const store::IncidentQuery& query) override;
+  std::optional<nlohmann::json> Incident(uint64_t id) override;
+
+  // The correlator (null when incidents are disabled); for tests and tools.
+  IncidentEngine* incidents() { return incidents_.get(); }
 
   // Saves every shard's models and log templates now (on the shard threads while running); for
   // tests and tools.
@@ -112,6 +119,7 @@ class Pipeline final : public api::Backend {
   // Per derive shard, refreshed at each flush: bytes held by its log template miners.
   std::unique_ptr<std::atomic<size_t>[]> miner_bytes_;
   std::unique_ptr<exporter::LogExporters> exporters_;  // null when no exporter is enabled
+  std::unique_ptr<IncidentEngine> incidents_;          // null when disabled
   std::vector<std::unique_ptr<core::SelfMetrics::CallbackHandle>> gauges_;
 
   std::unique_ptr<store::CheckpointStore> store_;

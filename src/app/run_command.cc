@@ -8,6 +8,7 @@
 
 #include "api/detection_api.h"
 #include "api/http_api.h"
+#include "api/incidents_api.h"
 #include "api/inference_api.h"
 #include "api/logs_api.h"
 #include "core/status_util.h"
@@ -74,6 +75,8 @@ int RunAugur(const AugurConfig& config) {
   inference_api.Register(&api_server);
   api::LogsApi logs_api(&pipeline);
   logs_api.Register(&api_server);
+  api::IncidentsApi incidents_api(&pipeline);
+  incidents_api.Register(&api_server);
   ingest::LokiPushReceiver loki_receiver(&ingester);
   if (config.loki_receiver) loki_receiver.Register(&api_server);
 

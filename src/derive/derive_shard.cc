@@ -74,8 +74,13 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
   for (uint32_t i : indices) {
     const model::Span& span = batch.spans[i];
     uint32_t& service_id = scratch_service_ids_[span.resource_index];
-    if (service_id == UINT32_MAX)
-      service_id = ServiceId(batch.resources[span.resource_index].service_name);
+    if (service_id == UINT32_MAX) {
+      const model::Resource& resource = batch.resources[span.resource_index];
+      service_id = ServiceId(resource.service_name);
+      if (!resource.service_version.empty()) {
+        NoteVersion(resource.service_name, resource.service_version, span.start_time_ns);
+      }
+    }
     core::TimeNs window = WindowOf(span.end_time_ns);
     late += window == model::kLateWindow ? 1 : 0;
     span_metrics_.Add(service_id, span, window);
@@ -85,6 +90,28 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
   AdvanceFromScratchTimes();
   spans_total_->Add(indices.size());
   if (late > 0) late_spans_total_->Add(late);
+}
+
+void DeriveShard::NoteVersion(std::string_view service, std::string_view version, core::TimeNs t) {
+  auto it = versions_.find(absl::string_view(service.data(), service.size()));
+  if (it == versions_.end()) {
+    if (versions_.size() >= config_.max_services) return;
+    versions_.emplace(std::string(service), std::vector<std::string>{std::string(version)});
+    return;
+  }
+  std::vector<std::string>& seen = it->second;
+  if (seen.back() == version) return;
+  auto known = std::find(seen.begin(), seen.end(), version);
+  if (known != seen.end()) {
+    // A version seen before (replicas of two versions during a rollout, or a rollback): the
+    // most recent, no new change.
+    std::rotate(known, known + 1, seen.end());
+    return;
+  }
+  changes_.push_back(model::ChangeEvent{t, std::string(service), "deploy",
+                                        fmt::format("version {} -> {}", seen.back(), version)});
+  seen.emplace_back(version);
+  if (seen.size() > kMaxVersions) seen.erase(seen.begin());
 }
 
 void DeriveShard::AdvanceFromScratchTimes() {

@@ -23,6 +23,7 @@
 #include <span>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "core/self_metrics.h"
 #include "core/time.h"
@@ -31,6 +32,7 @@
 #include "derive/service_graph.h"
 #include "derive/service_log_miners.h"
 #include "derive/span_metrics.h"
+#include "model/change.h"
 #include "model/log_record.h"
 #include "model/mined_log.h"
 #include "model/partials.h"
@@ -85,6 +87,10 @@ class DeriveShard {
   // from lagging when telemetry is replayed faster than real time.
   bool WindowAdvanced() const;
   size_t pending_pairs() const { return graph_.pending(); }
+  // Deploys seen since the last call: a service's spans carry a `service.version` it has not
+  // shown before (kMaxVersions remembered per service; the first version seen is no change).
+  std::vector<model::ChangeEvent> TakeChanges() { return std::move(changes_); }
+  static constexpr size_t kMaxVersions = 8;
 
  private:
   core::TimeNs WindowOf(core::TimeNs t) const;
@@ -92,6 +98,7 @@ class DeriveShard {
   // Raises the watermark to the median of scratch_times_ and `latest_` to the latest plausible
   // time among them.
   void AdvanceFromScratchTimes();
+  void NoteVersion(std::string_view service, std::string_view version, core::TimeNs t);
 
   DeriveConfig config_;
   int stage2_shards_;
@@ -109,6 +116,9 @@ class DeriveShard {
   std::vector<uint32_t> scratch_service_ids_;
   std::vector<ServiceLogMiners::Service*> scratch_miners_;
   uint64_t overflow_reported_ = 0;
+  // Versions seen per service, most recent last; bounded by config_.max_services.
+  absl::flat_hash_map<std::string, std::vector<std::string>> versions_;
+  std::vector<model::ChangeEvent> changes_;
 
   core::Counter* spans_total_;
   core::Counter* late_spans_total_;

@@ -323,3 +323,40 @@ TEST(DeriveConfigTest, RejectsBadBuckets) {
 
 }  // namespace
 }  // namespace augur::derive
+
+namespace augur::derive {
+namespace {
+
+// One span of `service` at version `version` at `t`.
+void SpanAtVersion(DeriveShard& shard, std::string_view service, std::string_view version,
+                   core::TimeNs t) {
+  model::SpanBatchBuilder b;
+  uint32_t r = b.AddResource(service);
+  b.batch().resources[r].service_version = b.batch().storage.Copy(version);
+  b.AddSpan(r, "op", SpanKind::kServer, MakeTraceId(static_cast<uint64_t>(t)), MakeSpanId(1), {}, t,
+            t + 5);
+  shard.ConsumeSpans(b.batch(), b.AllIndices());
+}
+
+TEST(DeriveShardTest, ANewVersionIsADeployAndOldOnesAreNot) {
+  core::SelfMetrics metrics;
+  DeriveShard shard(DeriveConfig{}, 1, &metrics);
+  SpanAtVersion(shard, "payment", "1.4.2", kT0);
+  SpanAtVersion(shard, "payment", "1.4.2", kT0 + kS);
+  EXPECT_TRUE(shard.TakeChanges().empty());  // the first version seen is no change
+  SpanAtVersion(shard, "payment", "1.5.0", kT0 + 2 * kS);
+  std::vector<model::ChangeEvent> changes = shard.TakeChanges();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].service, "payment");
+  EXPECT_EQ(changes[0].kind, "deploy");
+  EXPECT_EQ(changes[0].description, "version 1.4.2 -> 1.5.0");
+  EXPECT_EQ(changes[0].t, kT0 + 2 * kS);
+  // Replicas of both versions during the rollout, then a rollback: nothing new.
+  SpanAtVersion(shard, "payment", "1.4.2", kT0 + 3 * kS);
+  SpanAtVersion(shard, "payment", "1.5.0", kT0 + 4 * kS);
+  SpanAtVersion(shard, "payment", "1.4.2", kT0 + 5 * kS);
+  EXPECT_TRUE(shard.TakeChanges().empty());
+}
+
+}  // namespace
+}  // namespace augur::derive

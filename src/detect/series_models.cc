@@ -1,5 +1,8 @@
 #include "detect/series_models.h"
 
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/distributions/poisson.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -70,6 +73,37 @@ void AddExamples(const ObserveContext* context, AnomalyEvent* e) {
   }
 }
 
+// Half-life, in observations, of the volume-aware rule's long-run frequency (a day of windows).
+constexpr double kCountHalfLife = 8640;
+// Windows scoring this much or more do not teach the long-run frequency.
+constexpr double kCountLearnBelow = 0.999;
+
+// The probability, under the count model of `c`, of a deviation at least as large as `a`'s from
+// the expected frequency (the larger of the model's expectation and the long-run frequency).
+double CountTail(const ObserveContext& c, const Assessment& a, double seen_trials,
+                 double seen_events) {
+  namespace bm = boost::math;
+  using Policy = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
+                                      bm::policies::overflow_error<bm::policies::ignore_error>,
+                                      bm::policies::evaluation_error<bm::policies::ignore_error>>;
+  const double frequency = (seen_events + 0.5) / (seen_trials + 1);
+  const bool up = a.value > a.expected;
+  double tail = 1;
+  if (c.counting == ObserveContext::Counting::kBinomial) {
+    const double n = std::round(c.trials);
+    const double k = std::round(std::clamp(a.value, 0.0, 1.0) * n);
+    const double p = std::clamp(std::max(a.expected, frequency), 1e-12, 1 - 1e-12);
+    bm::binomial_distribution<double, Policy> d(n, p);
+    tail = up ? (k <= 0 ? 1 : bm::cdf(bm::complement(d, k - 1))) : bm::cdf(d, k);
+  } else {
+    const double k = std::round(std::max(a.value, 0.0) * c.trials);
+    const double lambda = std::max({a.expected * c.trials, frequency * c.trials, 1e-12});
+    bm::poisson_distribution<double, Policy> d(lambda);
+    tail = up ? (k <= 0 ? 1 : bm::cdf(bm::complement(d, k - 1))) : bm::cdf(d, k);
+  }
+  return std::isfinite(tail) ? std::clamp(tail, 0.0, 1.0) : 1.0;
+}
+
 }  // namespace
 
 absl::Status DetectionConfig::Validate() const {
@@ -107,6 +141,10 @@ struct SeriesModels::Model {
   std::vector<CompactPoint> history;  // ring
   size_t history_next = 0;
   std::optional<AnomalyEvent> event;
+  // The volume-aware rule's long-run frequency: events per trial, forgetting (not checkpointed:
+  // after a restart the prior is weaker, which only makes the rule more cautious).
+  double seen_trials = 0;
+  double seen_events = 0;
 
   void Remember(core::TimeNs t, const Assessment& a, size_t capacity) {
     if (capacity == 0) return;
@@ -221,7 +259,9 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
     m.event = std::move(e);
     events_opened_->Add();
   }
+  bool changed = transition == EventTracker::Transition::kOpened;
   if (m.event.has_value() && a.score > m.event->peak_score) {
+    changed = true;
     AnomalyEvent& e = *m.event;
     e.peak_ns = t;
     e.peak_score = a.score;
@@ -233,6 +273,7 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
     if (contributions != nullptr) e.contributions = *contributions;
   }
   if (m.event.has_value()) AddExamples(context, &*m.event);
+  if (changed && sink_ && transition != EventTracker::Transition::kClosed) sink_(*m.event);
   if (transition == EventTracker::Transition::kClosed && m.event.has_value()) {
     m.event->open = false;
     m.event->end_ns = t;
@@ -242,6 +283,7 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
 }
 
 void SeriesModels::CloseEvent(AnomalyEvent&& event) {
+  if (sink_) sink_(event);
   recent_.push_back(std::move(event));
   while (recent_.size() > config_.max_recent_events) recent_.pop_front();
 }
@@ -255,6 +297,21 @@ void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core:
   m->last_seen = t;
   if (std::isnan(value)) return;  // a gap: nothing to show or track
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
+  if (context != nullptr && std::abs(a.value - a.expected) < context->resolution) a.score = 0;
+  if (context != nullptr && context->counting != ObserveContext::Counting::kNone &&
+      context->trials > 0) {
+    if (!a.learning && a.score > 0) {
+      a.score = std::min(a.score, 1 - CountTail(*context, a, m->seen_trials, m->seen_events));
+    }
+    if (a.score < kCountLearnBelow) {
+      const double keep = std::exp2(-1 / kCountHalfLife);
+      const double events = context->counting == ObserveContext::Counting::kBinomial
+                                ? std::clamp(value, 0.0, 1.0) * context->trials
+                                : std::max(value, 0.0) * context->trials;
+      m->seen_trials = m->seen_trials * keep + context->trials;
+      m->seen_events = m->seen_events * keep + events;
+    }
+  }
   m->last = a;
   m->Remember(t, a, config_.history_points);
   Track(*m, t, a, nullptr, context);
@@ -285,6 +342,7 @@ bool SeriesModels::ObserveNewTemplate(const SeriesRef& ref, std::string_view ser
     AddExamples(&context, &e);
     n.last_seen = t;
     events_opened_->Add();
+    if (sink_) sink_(e);
     new_templates_.emplace(std::move(key), std::move(n));
     return true;
   }

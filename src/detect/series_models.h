@@ -14,6 +14,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -61,6 +62,7 @@ struct DetectionConfig {
     RandomCutForestOptions o;
     o.trees = 20;
     o.sample_size = 128;
+    o.output_after = 360;  // an hour of 10 s windows, as the univariate models learn
     return o;
   }();
   // The ingested gauge read as a service's saturation (mean over its instances), if present.
@@ -104,6 +106,18 @@ struct EventFilter {
 // not an incident), and its events carry the template and example lines.
 struct ObserveContext {
   bool upward_only = false;  // values at or below the expectation score 0
+  // Volume-aware rule: a count behind the value, so a deviation must also be unlikely by chance
+  // at this volume. kBinomial: the value is a ratio of `trials` (errors of requests); kPoisson:
+  // the value is a rate, `trials` the window's seconds (value * trials events). The score becomes
+  // the smaller of the detector's and the count's tail probability against the expected value
+  // (or the series' long-run frequency when that is higher: a series that is always 0 has still
+  // some chance of a 1).
+  enum class Counting { kNone, kBinomial, kPoisson };
+  Counting counting = Counting::kNone;
+  double trials = 0;
+  // Deviations from the expected value smaller than this score 0: below what the measurement
+  // resolves (a quantile interpolated inside a histogram bucket).
+  double resolution = 0;
   std::string_view log_template;
   std::span<const std::string> examples;  // newest first; events keep up to kMaxExamples
 };
@@ -128,6 +142,11 @@ class SeriesModels {
       "rate", "error_ratio", "p95_latency_ms", "saturation"};
   void ObserveService(std::string_view service, core::TimeNs t,
                       std::span<const double, kServiceSignals> values);
+
+  // Called on the owning thread whenever an event opens, reaches a new peak, or closes (muted,
+  // dismissed and expired ones too): how the correlator learns about events.
+  using EventSink = std::function<void(const AnomalyEvent&)>;
+  void SetEventSink(EventSink sink) { sink_ = std::move(sink); }
 
   // Drops models not observed for the idle timeout (event time) and parked models as old.
   void ExpireIdle(core::TimeNs now);
@@ -189,6 +208,7 @@ class SeriesModels {
   };
   absl::flat_hash_map<std::string, NewTemplateEvent> new_templates_;  // open, by SeriesRef::Key()
 
+  EventSink sink_;
   core::Counter* events_opened_;
   core::Counter* points_;
   core::Counter* restored_;

@@ -106,6 +106,7 @@ struct SeriesTable::IngestedSeries {
   core::TimeNs last_seen = kNever;
   // What the models last saw: counters and histograms are modelled as changes since then.
   core::TimeNs modelled_time = kNever;
+  core::TimeNs start_ns = 0;  // of the cumulative points (OTLP start_time_unix_nano)
   double modelled_value = 0;
   uint64_t modelled_count = 0;
   std::vector<uint64_t> modelled_buckets;
@@ -123,8 +124,10 @@ struct SeriesTable::Service {
   std::array<uint64_t, 7> log_records{};  // by model::Severity
   std::array<uint64_t, 7> log_records_modelled{};
   std::unique_ptr<ServiceLogTemplates> log_templates;
-  size_t series = 0;  // span-metric and ingested series, against the limit
+  size_t series = 0;                    // span-metric and ingested series, against the limit
+  core::TimeNs first_seen = INT64_MAX;  // of ingested points
   core::TimeNs last_seen = kNever;
+  core::TimeNs last_restart_ns = kNever;  // start time of the last restart reported
   // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
   double last_error_ratio = 0;
   double last_p95_ms = 0;
@@ -318,6 +321,34 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
   };
   const auto& ms_bounds = config_.latency_bounds_ms;
   const auto& s_bounds = config_.graph_bounds_s;
+  // A quantile of a bucketed histogram is interpolated inside its bucket: changes within half the
+  // bucket's width are below what it can resolve.
+  auto Resolution = [](double value_ms, std::span<const double> bounds, double to_ms) {
+    ObserveContext c;
+    if (!std::isfinite(value_ms)) return c;
+    double lower = 0;
+    for (double b : bounds) {
+      if (value_ms <= b * to_ms) {
+        c.resolution = (b * to_ms - lower) / 2;
+        return c;
+      }
+      lower = b * to_ms;
+    }
+    c.resolution = std::max(0.0, value_ms - lower) / 2;  // the +Inf bucket
+    return c;
+  };
+
+  // The volume-aware rule (ObserveContext): rates are counts over the window, error ratios
+  // errors of the window's requests.
+  ObserveContext per_second;
+  per_second.counting = ObserveContext::Counting::kPoisson;
+  per_second.trials = window_s;
+  auto OfRequests = [](const WindowStats& w) {
+    ObserveContext c;
+    c.counting = ObserveContext::Counting::kBinomial;
+    c.trials = static_cast<double>(w.count);
+    return c;
+  };
 
   for (auto& [name, service] : services_) {
     Service& svc = *service;
@@ -331,11 +362,14 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
                      {"span_kind", std::string(model::SpanKindName(op->kind))},
                      {"span_name", op->span_name}},
                     "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s);
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &per_second);
       ref.signal = "error_ratio";
-      models_.Observe(ref, name, start, ratio(w));
+      const ObserveContext of_requests = OfRequests(w);
+      models_.Observe(ref, name, start, ratio(w), &of_requests);
       ref.signal = "p95_latency_ms";
-      models_.Observe(ref, name, start, p95(w, ms_bounds, 1));
+      const double op_p95 = p95(w, ms_bounds, 1);
+      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1);
+      models_.Observe(ref, name, start, op_p95, &op_resolution);
       all.MergeFrom(w);
       if (IsRequestKind(op->kind)) {
         has_requests = true;
@@ -348,11 +382,13 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const double rate = static_cast<double>(w.count) / window_s;
       const double errors = ratio(w);
       const double latency = p95(w, ms_bounds, 1);
-      models_.Observe(ref, name, start, rate);
+      models_.Observe(ref, name, start, rate, &per_second);
       ref.signal = "error_ratio";
-      models_.Observe(ref, name, start, errors);
+      const ObserveContext of_requests = OfRequests(w);
+      models_.Observe(ref, name, start, errors, &of_requests);
       ref.signal = "p95_latency_ms";
-      models_.Observe(ref, name, start, latency);
+      const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1);
+      models_.Observe(ref, name, start, latency, &latency_resolution);
       if (!std::isnan(errors)) svc.last_error_ratio = errors;
       if (!std::isnan(latency)) svc.last_p95_ms = latency;
       // Saturation: the mean of the service's instances' latest saturation gauge, if it has one.
@@ -376,11 +412,14 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
           "service_graph",
           {{"client", edge->client}, {"connection_type", edge->connection_type}, {"server", name}},
           "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s);
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &per_second);
       ref.signal = "error_ratio";
-      models_.Observe(ref, name, start, ratio(w));
+      const ObserveContext of_requests = OfRequests(w);
+      models_.Observe(ref, name, start, ratio(w), &of_requests);
       ref.signal = "p95_latency_ms";
-      models_.Observe(ref, name, start, p95(w, s_bounds, 1000));
+      const double edge_p95 = p95(w, s_bounds, 1000);
+      const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000);
+      models_.Observe(ref, name, start, edge_p95, &edge_resolution);
     }
     // Warnings and errors logged per second; quieter severities are not modelled.
     for (model::Severity sev : {model::Severity::kWarn, model::Severity::kError}) {
@@ -391,7 +430,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       SeriesRef ref{"logs",
                     {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
                     "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s);
+      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s, &per_second);
     }
     if (svc.log_templates != nullptr) {
       svc.log_templates->CloseWindow(name, start, min_requests, &models_);
@@ -560,10 +599,44 @@ void SeriesTable::AddIngested(const model::MetricBatch& batch, const model::Metr
     default:
       break;
   }
+  if (!delta && (kind == core::MetricKind::kCounter || kind == core::MetricKind::kHistogram)) {
+    NoteStart(service, s, point);
+  }
   s.last_time = std::max(s.last_time, point.time_ns);
   s.last_seen = std::max(s.last_seen, point.time_ns);
+  service.first_seen = std::min(service.first_seen, point.time_ns);
   service.last_seen = std::max(service.last_seen, point.time_ns);
   metric_points_total_->Add();
+}
+
+void SeriesTable::NoteStart(Service& service, IngestedSeries& s, const model::MetricPoint& point) {
+  const core::TimeNs start = point.start_time_ns;
+  if (start <= 0 || start > point.time_ns) return;
+  const core::TimeNs previous = s.start_ns;
+  s.start_ns = std::max(s.start_ns, start);
+  // A restart: a series' cumulative start moved on (its counters reset), or a new series (a new
+  // instance) whose process started after the service was already reporting. Every cumulative
+  // series of the process shows it: one change per start (within kRestartSlack).
+  constexpr core::TimeNs kRestartSlack = 10 * core::kNsPerSecond;
+  const bool reset = previous != 0 && start > previous + kRestartSlack;
+  const bool new_instance = previous == 0 && service.first_seen != INT64_MAX &&
+                            start > service.first_seen + config_.window_ns;
+  if (!reset && !new_instance) return;
+  if (service.last_restart_ns != kNever && start <= service.last_restart_ns + kRestartSlack) return;
+  service.last_restart_ns = start;
+  if (!change_sink_) return;
+  std::string instance;
+  for (const auto& [k, v] : s.labels) {
+    if (k == "instance") instance = v;
+  }
+  model::ChangeEvent change;
+  change.t = start;
+  change.service = service.name;
+  change.kind = "restart";
+  change.description = instance.empty()
+                           ? std::string("process restarted (counters reset)")
+                           : fmt::format("instance {} started (counters reset)", instance);
+  change_sink_(change);
 }
 
 void SeriesTable::ConsumeMetrics(const model::MetricBatch& batch,

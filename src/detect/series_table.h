@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -35,6 +36,7 @@
 #include "detect/recent_windows.h"
 #include "detect/series_models.h"
 #include "detect/service_log_templates.h"
+#include "model/change.h"
 #include "model/metric.h"
 #include "model/partials.h"
 #include "model/span.h"
@@ -120,6 +122,10 @@ class SeriesTable {
   size_t span_metric_series() const { return red_series_; }
   size_t MemoryBytes() const;
 
+  // Called on the owning thread when a service restarts (its cumulative counters reset).
+  using ChangeSink = std::function<void(const model::ChangeEvent&)>;
+  void SetChangeSink(ChangeSink sink) { change_sink_ = std::move(sink); }
+
   SeriesModels& models() { return models_; }
   const SeriesModels& models() const { return models_; }
 
@@ -135,6 +141,7 @@ class SeriesTable {
   void AddRed(const model::RedPartial& p);
   void AddEdge(const model::EdgePartial& p);
   void AddIngested(const model::MetricBatch& batch, const model::MetricPoint& point);
+  void NoteStart(Service& service, IngestedSeries& s, const model::MetricPoint& point);
   RecentStats Recent(const RecentWindows& windows, std::span<const double> bounds, double to_ms,
                      core::TimeNs now, core::TimeNs range) const;
   // Hands every series' point of each window the watermark has completed to the models.
@@ -149,6 +156,7 @@ class SeriesTable {
   core::TimeNs next_close_ = INT64_MIN;  // start of the next window to close
   size_t red_series_ = 0;
   SeriesModels models_;
+  ChangeSink change_sink_;
 
   core::Counter* overflow_total_;
   core::Counter* ingested_dropped_total_;

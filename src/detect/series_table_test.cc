@@ -337,3 +337,51 @@ TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
 
 }  // namespace
 }  // namespace augur::detect
+
+namespace augur::detect {
+namespace {
+
+TEST(SeriesTableDetectionTest, ACounterResetWithANewStartTimeIsARestartReportedOnce) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  std::vector<model::ChangeEvent> changes;
+  table.SetChangeSink([&](const model::ChangeEvent& c) { changes.push_back(c); });
+  model::MetricBatch batch;
+  model::Resource res;
+  res.service_name = "cart";
+  res.service_instance_id = "cart-1";
+  batch.resources.push_back(res);
+  model::Metric counter;
+  counter.name = "app.requests";
+  counter.type = model::MetricType::kSum;
+  counter.is_monotonic = true;
+  counter.temporality = model::Temporality::kCumulative;
+  model::Metric cpu = counter;
+  cpu.name = "process.cpu.time";
+  batch.metrics = {counter, cpu};
+  const core::TimeNs kStart = kT0 - 3600 * kS;
+  auto report = [&](core::TimeNs t, core::TimeNs start, double value) {
+    batch.points.clear();
+    for (uint32_t m = 0; m < 2; ++m) {
+      model::MetricPoint p;
+      p.metric_index = m;
+      p.time_ns = t;
+      p.start_time_ns = start;
+      p.value = value;
+      batch.points.push_back(p);
+    }
+    table.ConsumeMetrics(batch, std::vector<uint32_t>{0, 1});
+  };
+  for (int i = 0; i < 30; ++i) report(kT0 + i * 10 * kS, kStart, 100.0 * i);
+  EXPECT_TRUE(changes.empty());  // the process was running before Augur saw it
+  const core::TimeNs restart = kT0 + 300 * kS;
+  for (int i = 0; i < 5; ++i) report(restart + (i + 1) * 10 * kS, restart, 10.0 * i);
+  ASSERT_EQ(changes.size(), 1u);  // two counters reset, one restart
+  EXPECT_EQ(changes[0].service, "cart");
+  EXPECT_EQ(changes[0].kind, "restart");
+  EXPECT_EQ(changes[0].t, restart);
+  EXPECT_NE(changes[0].description.find("cart-1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace augur::detect

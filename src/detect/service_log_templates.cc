@@ -191,7 +191,10 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
                      {"severity", std::string(model::SeverityName(w.severity))},
                      {"template_id", id_text}},
                     "rate"};
-      models->Observe(ref, service, start, rate, &context);
+      ObserveContext counted = context;
+      counted.counting = ObserveContext::Counting::kPoisson;
+      counted.trials = window_s;
+      models->Observe(ref, service, start, rate, &counted);
     }
   }
 
@@ -228,6 +231,8 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
   ObserveContext context{.upward_only = true,
                          .log_template = top.empty() ? std::string_view() : top[0].second->text,
                          .examples = examples};
+  context.counting = ObserveContext::Counting::kBinomial;
+  context.trials = static_cast<double>(lines);
   SeriesRef ref{"logs", {{"service_name", service_name}}, "error_ratio"};
   models->Observe(ref, service, start, ratio, &context);
 }

@@ -9,11 +9,13 @@ namespace augur::rca {
 namespace {
 
 constexpr size_t kMaxChanges = 10000;
+constexpr core::TimeNs kDuplicateWithinNs = 10 * core::kNsPerMinute;
 constexpr std::string_view kUser = "user";
 
 bool IsErrorSignal(const detect::AnomalyEvent& e) {
   return e.series.signal == "error_ratio" || e.series.signal == "error_origin_rate" ||
-         (e.series.family == "logs" && e.series.Label("severity") == "ERROR");
+         (e.series.family == "logs" &&
+          (e.series.Label("severity") == "ERROR" || e.series.Label("severity") == "FATAL"));
 }
 
 }  // namespace
@@ -69,6 +71,11 @@ void Correlator::Merge(uint64_t into, uint64_t from) {
   dirty_.insert(into);
 }
 
+bool IsSymptom(const detect::AnomalyEvent& event) {
+  const std::string& f = event.series.family;
+  return f == "span_metrics" || f == "service" || f == "service_graph";
+}
+
 uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   std::set<std::string> near = Neighbourhood(NodeOf(event));
   near.insert(event.service);
@@ -85,7 +92,7 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     if (connected) matches.push_back(id);
   }
   if (matches.empty()) {
-    if (event.muted || event.dismissed) return 0;
+    if (event.muted || event.dismissed || !event.open || !IsSymptom(event)) return 0;
     Incident incident;
     incident.id = next_id_++;
     incident.start_ns = event.start_ns;
@@ -125,13 +132,23 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
                            fmt::format("{} of {} back to normal", event.series.signal,
                                        detect::DescribeSeries(event.series))});
   }
-  incident.start_ns = std::min(incident.start_ns, event.start_ns);
-  incident.updated_ns =
-      std::max({incident.updated_ns, event.start_ns, event.open ? event.peak_ns : event.end_ns});
+  if (IsSymptom(event)) {
+    incident.start_ns = std::min(incident.start_ns, event.start_ns);
+    incident.updated_ns =
+        std::max({incident.updated_ns, event.start_ns, event.open ? event.peak_ns : event.end_ns});
+  }
   dirty_.insert(id);
 }
 
 void Correlator::OnChange(const ChangeEvent& change) {
+  // Every stage-1 shard that sees a deploy reports it: keep one.
+  for (auto it = changes_.rbegin(); it != changes_.rend(); ++it) {
+    if (it->service == change.service && it->kind == change.kind &&
+        it->description == change.description && change.t - it->t < kDuplicateWithinNs &&
+        it->t - change.t < kDuplicateWithinNs) {
+      return;
+    }
+  }
   changes_.push_back(change);
   if (changes_.size() > kMaxChanges) changes_.erase(changes_.begin());
   for (auto& [id, incident] : open_) {
@@ -183,6 +200,7 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
     bool all_cleared = true;
     core::TimeNs last_end = incident.start_ns;
     for (const detect::AnomalyEvent& e : incident.events) {
+      if (!IsSymptom(e)) continue;  // evidence does not hold an incident open
       all_cleared &= !e.open;
       last_end = std::max(last_end, e.open ? now : e.end_ns);
     }

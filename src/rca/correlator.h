@@ -5,12 +5,14 @@
 // incident's services on the (undirected) service graph and the incident has been active within
 // `join_window_ns`; an event that would join two incidents merges them; otherwise it opens a new
 // incident. An incident closes when all its events have cleared and `grace_ns` of event time has
-// passed. Muted events never open incidents (they join ones that exist).
+// passed. Muted events, evidence (see IsSymptom) and events that have already closed never open
+// incidents (they join ones that exist).
 //
 // Time is event time (the events' own timestamps and the pipeline's watermark).
 // Not thread-safe: the pipeline runs one correlator on one thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -35,6 +37,12 @@ struct CorrelatorConfig {
   RankerConfig ranker;
 };
 
+// Symptoms (RED signals of services, operations and calls: span_metrics, service and
+// service_graph events) open incidents and hold them open. Everything else — ingested metrics
+// (CPU, memory, queues), log anomalies — is evidence: it joins an incident near its service and
+// informs the ranking, but neither opens nor prolongs one.
+bool IsSymptom(const detect::AnomalyEvent& event);
+
 class Correlator {
  public:
   explicit Correlator(CorrelatorConfig config = {});
@@ -51,6 +59,8 @@ class Correlator {
   const Incident* Find(uint64_t id) const;
   std::vector<const Incident*> Incidents() const;  // open first, then recently closed
   size_t open_count() const;
+  // Ids continue from here (after a restart: one past the highest stored id).
+  void set_next_id(uint64_t id) { next_id_ = std::max(next_id_, id); }
 
  private:
   struct Open;

@@ -8,16 +8,12 @@
 
 #include "core/time.h"
 #include "detect/anomaly_event.h"
+#include "model/change.h"
 
 namespace augur::rca {
 
-// A change that can explain an incident: a deploy (service.version changed) or a restart.
-struct ChangeEvent {
-  core::TimeNs t = 0;
-  std::string service;
-  std::string kind;         // "deploy" or "restart"
-  std::string description;  // "version 1.4.2 -> 1.5.0"
-};
+// A deploy or restart (model/change.h).
+using ChangeEvent = model::ChangeEvent;
 
 // One edge of the service graph as the correlator sees it.
 struct GraphEdge {

@@ -51,8 +51,13 @@ std::string Short(const detect::AnomalyEvent& e) {
 bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
   // Trace-derived signals of the service itself, its error logs, and its saturation.
   if (series.signal == "error_origin_rate" || series.signal == "self_time_ms") return true;
-  if (series.family == "logs" && series.Label("severity") == "ERROR") return true;
-  return false;
+  if (series.family == "logs") {
+    const std::string_view severity = series.Label("severity");
+    return severity == "ERROR" || severity == "FATAL" || series.signal == "error_ratio";
+  }
+  // The service's own runtime metrics (CPU, memory, GC, queues, restarts): anything ingested.
+  return series.family != "span_metrics" && series.family != "service" &&
+         series.family != "service_graph";
 }
 
 std::string NodeOf(const detect::AnomalyEvent& event) {
