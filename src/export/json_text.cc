@@ -1,52 +1,16 @@
 #include "export/json_text.h"
 
+#include "core/json_text.h"
 #include "core/utf8.h"
 
 namespace augur::exporter {
-namespace {
-
-void AppendEscaped(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 0xF]);
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-}
-
-}  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
   if (core::IsValidUtf8(s)) {
-    AppendEscaped(s, out);
+    core::AppendJsonString(s, out);
   } else {
-    AppendEscaped(core::SanitizeUtf8(s), out);
+    core::AppendJsonString(core::SanitizeUtf8(s), out);
   }
-  out->push_back('"');
 }
 
 void AppendJsonAttributes(std::span<const model::MinedLogAttribute> attributes, std::string* out) {

@@ -142,10 +142,9 @@ class ErrorPath {
   std::vector<std::pair<std::string_view, int64_t>> elements_;
 };
 
-// Compact JSON text of nested values, as both decoders write it: strings escaped, integers as
-// numbers, doubles in shortest round-trip form ("NaN", "Infinity", "-Infinity" as strings), bytes
-// as base64 strings, empty values as null.
-void AppendJsonString(std::string_view s, std::string* out);
+// Compact JSON text of nested values, as both decoders write it: strings escaped
+// (core::AppendJsonString), integers as numbers, doubles in shortest round-trip form ("NaN",
+// "Infinity", "-Infinity" as strings), bytes as base64 strings, empty values as null.
 void AppendJsonInt(int64_t v, std::string* out);
 void AppendJsonDouble(double v, std::string* out);
 void AppendJsonBool(bool v, std::string* out);

@@ -22,6 +22,7 @@
 
 #include "absl/strings/numbers.h"
 #include "core/base64.h"
+#include "core/json_text.h"
 #include "ingest/decode_common.h"
 #include "ingest/otlp_decoder.h"
 
@@ -477,7 +478,7 @@ class JsonDecoder {
     if (!internal::IsValidUtf8Fast(key)) {
       status->Reject("invalid UTF-8 in {} value", internal::ToString(where));
     }
-    internal::AppendJsonString(key, out);
+    core::AppendJsonString(key, out);
     out->push_back(':');
     if (!has_value) {
       out->append("null");
@@ -505,7 +506,7 @@ class JsonDecoder {
         if (!internal::IsValidUtf8Fast(v.str)) {
           status->Reject("invalid UTF-8 in {} value", internal::ToString(where));
         }
-        internal::AppendJsonString(
+        core::AppendJsonString(
             internal::LimitString(v.str, limits_.max_attribute_value_bytes, result_), out);
         return true;
       case model::ValueType::kBool:

@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_text.h"
 #include "ingest/decode_common.h"
 #include "ingest/otlp_decoder.h"
 #include "ingest/proto_wire.h"
@@ -286,7 +287,7 @@ class ProtoDecoder {
         if (!internal::IsValidUtf8Fast(v.str)) {
           status->Reject("invalid UTF-8 in {} value", internal::ToString(where));
         }
-        internal::AppendJsonString(
+        core::AppendJsonString(
             internal::LimitString(v.str, limits_.max_attribute_value_bytes, result_), out);
         return true;
       case model::ValueType::kBool:
@@ -393,7 +394,7 @@ class ProtoDecoder {
       if (!internal::IsValidUtf8Fast(key)) {
         status->Reject("invalid UTF-8 in {} value", internal::ToString(where));
       }
-      internal::AppendJsonString(key, out);
+      core::AppendJsonString(key, out);
       out->push_back(':');
     }
     if (value.p == nullptr) {

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "core/base64.h"
+#include "core/json_text.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -216,35 +217,7 @@ class OtlpJsonWriter {
     out_.append(name);
     out_.append("\":");
   }
-  void Quoted(std::string_view s) {
-    out_.push_back('"');
-    for (const char c : s) {
-      switch (c) {
-        case '"':
-          out_.append("\\\"");
-          break;
-        case '\\':
-          out_.append("\\\\");
-          break;
-        case '\n':
-          out_.append("\\n");
-          break;
-        case '\r':
-          out_.append("\\r");
-          break;
-        case '\t':
-          out_.append("\\t");
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            fmt::format_to(std::back_inserter(out_), "\\u{:04x}", static_cast<int>(c));
-          } else {
-            out_.push_back(c);
-          }
-      }
-    }
-    out_.push_back('"');
-  }
+  void Quoted(std::string_view s) { core::AppendJsonString(s, &out_); }
   template <typename F>
   void Object(std::string_view name, F&& body) {
     Key(name);

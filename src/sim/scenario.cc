@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "core/config_node.h"
+#include "core/json_text.h"
 #include "core/status_util.h"
 #include "sim/fault_library.h"
 #include "sim/fleet.h"
@@ -321,33 +322,6 @@ absl::StatusOr<std::shared_ptr<const Fleet>> CachedFleet(int services, uint64_t 
   return cached;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<int>(c));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
 std::string_view FaultTypeName(FaultType type) { return kTypeNames[static_cast<int>(type)]; }
@@ -526,19 +500,19 @@ std::string GroundTruthJson(const std::vector<GroundTruth>& truths) {
     const GroundTruth& t = truths[k];
     if (k > 0) out += ",";
     out += "{\"scenario\":";
-    AppendJsonString(out, t.scenario);
+    core::AppendJsonString(t.scenario, &out);
     out += ",\"type\":";
-    AppendJsonString(out, FaultTypeName(t.type));
+    core::AppendJsonString(FaultTypeName(t.type), &out);
     out += ",\"root_cause\":";
-    AppendJsonString(out, t.root_cause);
+    core::AppendJsonString(t.root_cause, &out);
     out += ",\"other\":";
-    AppendJsonString(out, t.other);
+    core::AppendJsonString(t.other, &out);
     out += ",\"start\":";
-    AppendJsonString(out, core::FormatRfc3339(t.start_ns));
+    core::AppendJsonString(core::FormatRfc3339(t.start_ns), &out);
     out += ",\"end\":";
-    AppendJsonString(out, core::FormatRfc3339(t.end_ns));
+    core::AppendJsonString(core::FormatRfc3339(t.end_ns), &out);
     out += fmt::format(",\"start_ns\":{},\"end_ns\":{},\"description\":", t.start_ns, t.end_ns);
-    AppendJsonString(out, t.description);
+    core::AppendJsonString(t.description, &out);
     out += "}";
   }
   out += "]}\n";
