@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <map>
 
@@ -125,12 +124,6 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
       kinds[e.series.family + "/" + e.series.signal + (e.muted ? " (muted)" : "")]++;
     }
     for (const auto& [k, n] : kinds) std::fprintf(stderr, "  %5d %s\n", n, k.c_str());
-    if (std::getenv("AUGUR_EVAL_EVENTS") != nullptr) {
-      for (const detect::AnomalyEvent& e : events) {
-        std::fprintf(stderr, "    %s %s\n", core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
-                     detect::ExplainEvent(e, e.end_ns).c_str());
-      }
-    }
     for (const eval::RcaIncident& in : incidents) {
       std::string top;
       for (size_t k = 0; k < in.candidates.size() && k < 3; ++k) {
