@@ -106,7 +106,15 @@ void IncidentEngine::Pass(bool refresh_graph) {
   // Changes first: an incident that a deploy explains should see it when it is ranked.
   for (const model::ChangeEvent& c : changes) correlator_.OnChange(c);
   const size_t open_before = correlator_.open_count();
-  for (const detect::AnomalyEvent& e : events) correlator_.OnEvent(e);
+  // In event-time order, closing what went quiet before each: a pass may hold minutes of event
+  // time when telemetry arrives faster than real time.
+  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+    return rca::EventTime(a) < rca::EventTime(b);
+  });
+  for (const detect::AnomalyEvent& e : events) {
+    correlator_.CloseIdle(rca::EventTime(e));
+    correlator_.OnEvent(e);
+  }
   last_now_ = std::max(last_now_, now);
   std::vector<uint64_t> changed = correlator_.Advance(last_now_);
   if (correlator_.open_count() > open_before) {

@@ -32,7 +32,11 @@ double ScoreAndLearn(ScoreCalibrator& calibrator, double raw, double sensitivity
 }  // namespace
 
 AnomalyLikelihood::AnomalyLikelihood(const DetectorOptions& options)
-    : base_(options), sensitivity_(options.sensitivity > 0 ? options.sensitivity : 1.0) {}
+    : base_(options),
+      sensitivity_(options.sensitivity > 0 ? options.sensitivity : 1.0),
+      alarm_score_(options.alarm_score > 0 && options.alarm_score <= 1 ? options.alarm_score
+                                                                       : 0.99),
+      held_score_(std::min(kHeldScore, alarm_score_ - 1e-3)) {}
 
 Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
   Assessment a = base_.Observe(t, value);
@@ -61,12 +65,12 @@ Assessment AnomalyLikelihood::Observe(core::TimeNs t, double value) {
   if (t < hold_until_ns_ && surprise <= held_peak_ + kEscapeDecades) {
     // Still alarming: the same anomaly goes on, and the hold runs until kHoldSpacings after its
     // last alarming point, however long it lasts.
-    if (score >= kAlarmScore) {
+    if (score >= alarm_score_) {
       hold_until_ns_ =
           std::max(hold_until_ns_, t + static_cast<core::TimeNs>(kHoldSpacings * spacing));
     }
-    score = std::min(score, kHeldScore);
-  } else if (score >= kAlarmScore) {
+    score = std::min(score, held_score_);
+  } else if (score >= alarm_score_) {
     held_peak_ = surprise;
     hold_until_ns_ = t + static_cast<core::TimeNs>(kHoldSpacings * spacing);
   }
@@ -153,6 +157,8 @@ absl::Status AnomalyLikelihood::Restore(std::string_view state) {
     return absl::InvalidArgumentError("anomaly_likelihood: truncated state");
   }
   if (absl::Status s = d.base_.Restore(base); !s.ok()) return s;
+  d.alarm_score_ = alarm_score_;  // configuration, not state
+  d.held_score_ = held_score_;
   *this = d;
   return absl::OkStatus();
 }

@@ -20,10 +20,11 @@
 // commonest false alarms on spiky series, and a real incident rarely lasts one point. A point
 // alone alarms when it is 1/kPointShare times rarer than the alarm level.
 //
-// Repeated alarms: once a point scores kAlarmScore or more, later points report at most kHeldScore
-// (below the alarm, above the event rule's close threshold, so an open event stays open while the
-// anomaly lasts) until kHoldSpacings spacings have passed without a point that would have alarmed:
-// a held point that scores kAlarmScore or more is the same anomaly going on and extends the hold,
+// Repeated alarms: once a point scores the alarm level (DetectorOptions::alarm_score) or more,
+// later points report at most kHeldScore (below the alarm, above the event rule's close threshold,
+// so an open event stays open while the anomaly lasts) until kHoldSpacings spacings have passed
+// without a point that would have alarmed: a held point that alarms is the same anomaly going on
+// and extends the hold,
 // so an anomaly that lasts longer than the hold still raises one alarm, not one per hold period.
 // A point kEscapeDecades decades more surprising than the alarm's peak is a new, larger anomaly
 // and raises its own alarm. One anomaly thus raises one alarm: what an on-call engineer wants, and
@@ -58,7 +59,6 @@ class AnomalyLikelihood final : public Detector {
   static constexpr double kDriftShare = 0.10;
   static constexpr double kEnergyShare = 0.50;
   static constexpr double kNoveltyShare = 0.35;
-  static constexpr double kAlarmScore = 0.99;
   static constexpr double kHeldScore = 0.98;
   static constexpr double kHoldSpacings = 64;
   static constexpr double kEscapeDecades = 2;
@@ -81,6 +81,8 @@ class AnomalyLikelihood final : public Detector {
   ScoreCalibrator novelty_calibrator_;
   ValueNovelty levels_;
   double sensitivity_;
+  double alarm_score_;  // DetectorOptions::alarm_score
+  double held_score_;   // kHeldScore, or just below a lower alarm level
   double drift_ = 0;    // running mean of the signed standardized residual
   double energy_ = 0;   // running mean of the point surprise
   double novelty_ = 0;  // running mean of the level novelty (bits)

@@ -29,8 +29,8 @@ TEST(AnomalyLikelihoodTest, OneAnomalyRaisesOneAlarm) {
   int alarms = 0;
   for (int i = 0; i < 24; ++i, t += kFiveMinutes) {
     Assessment a = d.Observe(t, s.At(t) + 15);
-    if (i == 0) EXPECT_GE(a.score, AnomalyLikelihood::kAlarmScore);
-    alarms += a.score >= AnomalyLikelihood::kAlarmScore;
+    if (i == 0) EXPECT_GE(a.score, DetectorOptions{}.alarm_score);
+    alarms += a.score >= DetectorOptions{}.alarm_score;
   }
   EXPECT_EQ(alarms, 1);
 }
@@ -46,7 +46,7 @@ TEST(AnomalyLikelihoodTest, AnAnomalyLongerThanTheHoldRaisesOneAlarm) {
   // Bursts of unusual points every 40 spacings for 3 * kHoldSpacings: the same disturbance.
   for (int i = 0; i < 3 * AnomalyLikelihood::kHoldSpacings; ++i, t += kFiveMinutes) {
     double v = i % 40 < 4 ? s.Clean(t) + 8 : s.At(t);
-    alarms += d.Observe(t, v).score >= AnomalyLikelihood::kAlarmScore;
+    alarms += d.Observe(t, v).score >= DetectorOptions{}.alarm_score;
   }
   EXPECT_EQ(alarms, 1);
 }
@@ -57,13 +57,13 @@ TEST(AnomalyLikelihoodTest, AMuchLargerAnomalyEscapesTheHold) {
   core::TimeNs t = kStart;
   for (; t < kStart + 4 * kDay; t += kFiveMinutes) d.Observe(t, s.At(t));
   double first = 0;
-  for (int i = 0; i < 40 && first < AnomalyLikelihood::kAlarmScore; ++i, t += kFiveMinutes) {
+  for (int i = 0; i < 40 && first < DetectorOptions{}.alarm_score; ++i, t += kFiveMinutes) {
     first = d.Observe(t, s.Clean(t) + 4.5).score;  // a modest anomaly
   }
-  ASSERT_GE(first, AnomalyLikelihood::kAlarmScore);
+  ASSERT_GE(first, DetectorOptions{}.alarm_score);
   ASSERT_LT(first, 1 - 1e-9);
   for (int i = 0; i < 3; ++i, t += kFiveMinutes) d.Observe(t, s.At(t));
-  EXPECT_GE(d.Observe(t, s.At(t) + 200).score, AnomalyLikelihood::kAlarmScore);
+  EXPECT_GE(d.Observe(t, s.At(t) + 200).score, DetectorOptions{}.alarm_score);
 }
 
 TEST(AnomalyLikelihoodTest, FlagsADriftThatNoSinglePointShows) {

@@ -44,6 +44,9 @@ struct DetectorOptions {
   // Scales how readily the model calls things unusual: 2 halves the band's width and raises
   // scores; 0.5 doubles it. Per service or per series, from configuration or REST.
   double sensitivity = 1.0;
+  // The score at which a point raises an alarm (the event rule's open threshold in the pipeline,
+  // the NAB threshold in `augur eval nab`). Detectors that hold repeated alarms hold them below it.
+  double alarm_score = 0.99;
 };
 
 class Detector {

@@ -1,8 +1,5 @@
 #include "detect/series_models.h"
 
-#include <boost/math/distributions/binomial.hpp>
-#include <boost/math/distributions/poisson.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -73,35 +70,45 @@ void AddExamples(const ObserveContext* context, AnomalyEvent* e) {
   }
 }
 
-// Half-life, in observations, of the volume-aware rule's long-run frequency (a day of windows).
-constexpr double kCountHalfLife = 8640;
-// Windows scoring this much or more do not teach the long-run frequency.
+// A detector score from which the count's tail replaces it (up or down): the detector's own alarm
+// level on NAB.
+constexpr double kCountLiftFrom = 0.99;
+// Windows scoring this much or more do not teach the count model.
 constexpr double kCountLearnBelow = 0.999;
 
-// The probability, under the count model of `c`, of a deviation at least as large as `a`'s from
-// the expected frequency (the larger of the model's expectation and the long-run frequency).
-double CountTail(const ObserveContext& c, const Assessment& a, double seen_trials,
-                 double seen_events) {
-  namespace bm = boost::math;
-  using Policy = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
-                                      bm::policies::overflow_error<bm::policies::ignore_error>,
-                                      bm::policies::evaluation_error<bm::policies::ignore_error>>;
-  const double frequency = (seen_events + 0.5) / (seen_trials + 1);
-  const bool up = a.value > a.expected;
-  double tail = 1;
-  if (c.counting == ObserveContext::Counting::kBinomial) {
-    const double n = std::round(c.trials);
-    const double k = std::round(std::clamp(a.value, 0.0, 1.0) * n);
-    const double p = std::clamp(std::max(a.expected, frequency), 1e-12, 1 - 1e-12);
-    bm::binomial_distribution<double, Policy> d(n, p);
-    tail = up ? (k <= 0 ? 1 : bm::cdf(bm::complement(d, k - 1))) : bm::cdf(d, k);
-  } else {
-    const double k = std::round(std::max(a.value, 0.0) * c.trials);
-    const double lambda = std::max({a.expected * c.trials, frequency * c.trials, 1e-12});
-    bm::poisson_distribution<double, Policy> d(lambda);
-    tail = up ? (k <= 0 ? 1 : bm::cdf(bm::complement(d, k - 1))) : bm::cdf(d, k);
+// The count behind an observation (ObserveContext), against the detector's expectation.
+CountWindow CountOf(const ObserveContext& c, const Assessment& a) {
+  CountWindow w;
+  w.up = a.value > a.expected;
+  switch (c.counting) {
+    case ObserveContext::Counting::kBinomial:
+      w.kind = CountWindow::Kind::kBinomial;
+      w.trials = c.trials;
+      w.events = std::clamp(a.value, 0.0, 1.0) * c.trials;
+      w.expected = std::clamp(a.expected, 0.0, 1.0);
+      break;
+    case ObserveContext::Counting::kPoisson:
+      w.kind = CountWindow::Kind::kPoisson;
+      w.trials = c.trials;
+      w.events = std::max(a.value, 0.0) * c.trials;
+      w.expected = std::max(a.expected, 0.0);
+      break;
+    case ObserveContext::Counting::kExceedances: {
+      w.kind = CountWindow::Kind::kExceedances;
+      double lower = 0;
+      for (size_t i = 0; i < c.histogram.size(); ++i) {
+        const double n = static_cast<double>(c.histogram[i]);
+        w.trials += n;
+        if (lower >= a.expected) w.events += n;
+        if (i < c.bounds.size()) lower = c.bounds[i] * c.bounds_scale;
+      }
+      w.expected = CountEvidence::kExceedanceShare;
+      break;
+    }
+    case ObserveContext::Counting::kNone:
+      break;
   }
-  return std::isfinite(tail) ? std::clamp(tail, 0.0, 1.0) : 1.0;
+  return w;
 }
 
 }  // namespace
@@ -141,10 +148,7 @@ struct SeriesModels::Model {
   std::vector<CompactPoint> history;  // ring
   size_t history_next = 0;
   std::optional<AnomalyEvent> event;
-  // The volume-aware rule's long-run frequency: events per trial, forgetting (not checkpointed:
-  // after a restart the prior is weaker, which only makes the rule more cautious).
-  double seen_trials = 0;
-  double seen_events = 0;
+  CountEvidence counts;  // the volume-aware rule's memory
 
   void Remember(core::TimeNs t, const Assessment& a, size_t capacity) {
     if (capacity == 0) return;
@@ -217,6 +221,7 @@ SeriesModels::Model* SeriesModels::GetModel(const SeriesRef& ref, std::string_vi
   m->service = std::string(service);
   DetectorOptions options = config_.options;
   options.sensitivity = SensitivityFor(ref);
+  options.alarm_score = config_.events.open_score;  // held alarms stay below what opens an event
   m->detector = MakeDetector(config_.detector, options);
   m->tracker = EventTracker(config_.events);
   auto parked = parked_.find(key);
@@ -226,6 +231,8 @@ SeriesModels::Model* SeriesModels::GetModel(const SeriesRef& ref, std::string_vi
     core::TimeNs last_seen = 0;
     bool ok = r.GetString(&type) && r.GetString(&state) && r.GetString(&tracker_state) &&
               r.Get(&last_seen);
+    std::string_view counts;
+    if (ok && !r.done()) ok = r.GetString(&counts) && m->counts.Restore(counts).ok();
     if (ok && type == m->detector->type() && m->detector->Restore(state).ok() &&
         m->tracker.Restore(&tracker_state).ok()) {
       m->detector->SetSensitivity(options.sensitivity);
@@ -235,6 +242,7 @@ SeriesModels::Model* SeriesModels::GetModel(const SeriesRef& ref, std::string_vi
       // Unusable (another detector type, another version): start fresh.
       m->detector = MakeDetector(config_.detector, options);
       m->tracker = EventTracker(config_.events);
+      m->counts = CountEvidence();
     }
     parked_.erase(parked);
   }
@@ -298,19 +306,17 @@ void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core:
   if (std::isnan(value)) return;  // a gap: nothing to show or track
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
   if (context != nullptr && std::abs(a.value - a.expected) < context->resolution) a.score = 0;
-  if (context != nullptr && context->counting != ObserveContext::Counting::kNone &&
-      context->trials > 0) {
+  if (context != nullptr && context->counting != ObserveContext::Counting::kNone) {
+    const CountWindow w = CountOf(*context, a);
     if (!a.learning && a.score > 0) {
-      a.score = std::min(a.score, 1 - CountTail(*context, a, m->seen_trials, m->seen_events));
+      // The count decides how unusual the window is: it can only lower the detector's score,
+      // except when the detector itself finds the point unusual — then the count's tail (an
+      // exact probability at this volume) says how far beyond usual it is.
+      const double count_score = 1 - m->counts.Tail(w);
+      a.score = a.score >= kCountLiftFrom ? count_score : std::min(a.score, count_score);
     }
-    if (a.score < kCountLearnBelow) {
-      const double keep = std::exp2(-1 / kCountHalfLife);
-      const double events = context->counting == ObserveContext::Counting::kBinomial
-                                ? std::clamp(value, 0.0, 1.0) * context->trials
-                                : std::max(value, 0.0) * context->trials;
-      m->seen_trials = m->seen_trials * keep + context->trials;
-      m->seen_events = m->seen_events * keep + events;
-    }
+    if (a.score < kCountLearnBelow) m->counts.Learn(w);
+    m->counts.Push(w);
   }
   m->last = a;
   m->Remember(t, a, config_.history_points);
@@ -611,6 +617,9 @@ void SeriesModels::Save(std::string* out) const {
     m->tracker.Save(&tracker);
     e.PutString(tracker);
     e.Put(m->last_seen);
+    std::string counts;
+    m->counts.Save(&counts);
+    e.PutString(counts);  // absent in entries written before it existed
     w.PutString(entry);
   }
   for (const auto& [key, f] : forests_) {

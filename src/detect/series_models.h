@@ -29,6 +29,7 @@
 #include "core/self_metrics.h"
 #include "core/time.h"
 #include "detect/anomaly_event.h"
+#include "detect/count_evidence.h"
 #include "detect/detector.h"
 #include "detect/event_tracker.h"
 #include "detect/random_cut_forest.h"
@@ -106,15 +107,22 @@ struct EventFilter {
 // not an incident), and its events carry the template and example lines.
 struct ObserveContext {
   bool upward_only = false;  // values at or below the expectation score 0
-  // Volume-aware rule: a count behind the value, so a deviation must also be unlikely by chance
-  // at this volume. kBinomial: the value is a ratio of `trials` (errors of requests); kPoisson:
-  // the value is a rate, `trials` the window's seconds (value * trials events). The score becomes
-  // the smaller of the detector's and the count's tail probability against the expected value
-  // (or the series' long-run frequency when that is higher: a series that is always 0 has still
-  // some chance of a 1).
-  enum class Counting { kNone, kBinomial, kPoisson };
+  // Volume-aware rule (CountEvidence): a count behind the value, so a deviation must also be
+  // unlikely by chance at this volume. kBinomial: the value is a ratio of `trials` (errors of
+  // requests); kPoisson: the value is a rate, `trials` the window's seconds (value * trials
+  // events); kExceedances: the value is a high quantile (p95) of `histogram`, and the requests in
+  // buckets wholly above the expected value are the count (5% of them when normal). The score
+  // becomes the smaller of the detector's and the count's; when the detector scores the point
+  // 0.99 or more, the count's alone (so 7 errors in 18 requests where 1 in 250 is usual scores
+  // 1 - 1e-12, beyond what a detector calibrated on a day of history can say).
+  enum class Counting { kNone, kBinomial, kPoisson, kExceedances };
   Counting counting = Counting::kNone;
   double trials = 0;
+  // kExceedances: per-bucket counts (the last for +Inf) and the buckets' upper bounds; a bound
+  // times `bounds_scale` is in the value's unit.
+  std::span<const uint64_t> histogram;
+  std::span<const double> bounds;
+  double bounds_scale = 1;
   // Deviations from the expected value smaller than this score 0: below what the measurement
   // resolves (a quantile interpolated inside a histogram bucket).
   double resolution = 0;

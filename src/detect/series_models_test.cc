@@ -137,9 +137,17 @@ TEST_F(SeriesModelsTest, CheckpointResumesWithIdenticalScores) {
   std::vector<double> values;
   for (int i = 0; i < 3000; ++i)
     values.push_back(Normal(kT0 + i * kStep, rng) + (i % 700 == 0 ? 400 : 0));
+  // An error ratio with its count behind it (the volume-aware rule's state is saved too).
+  SeriesRef errors = Rate("payment", "POST /charge");
+  errors.signal = "error_ratio";
+  ObserveContext of_requests;
+  of_requests.counting = ObserveContext::Counting::kBinomial;
+  of_requests.trials = 40;
+  auto ratio = [](int i) { return i % 700 == 350 ? 0.5 : (i % 37 == 0 ? 0.025 : 0.0); };
   for (int i = 0; i < 2000; ++i, t += kStep) {
     models_.Observe(a, "cart", t, values[i]);
     models_.Observe(b, "payment", t, values[i] * 0.5);
+    models_.Observe(errors, "payment", t, ratio(i), &of_requests);
     std::array<double, 4> v = {values[i], 0.01, 120, 0.4};
     models_.ObserveService("cart", t, v);
   }
@@ -153,6 +161,7 @@ TEST_F(SeriesModelsTest, CheckpointResumesWithIdenticalScores) {
     for (SeriesModels* m : {&models_, &restored}) {
       m->Observe(a, "cart", t, values[i]);
       m->Observe(b, "payment", t, values[i] * 0.5);
+      m->Observe(errors, "payment", t, ratio(i), &of_requests);
       std::array<double, 4> v = {values[i], 0.01, 120, 0.4};
       m->ObserveService("cart", t, v);
     }
@@ -167,7 +176,7 @@ TEST_F(SeriesModelsTest, CheckpointResumesWithIdenticalScores) {
       ASSERT_EQ(x[k].last.expected, y[k].last.expected);
     }
   }
-  EXPECT_EQ(metrics_.Value("augur_detect_models_restored"), 3);  // two models and a forest
+  EXPECT_EQ(metrics_.Value("augur_detect_models_restored"), 4);  // three models and a forest
 }
 
 TEST_F(SeriesModelsTest, RestoreRejectsGarbageAndForeignVersions) {

@@ -323,9 +323,16 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
   const auto& s_bounds = config_.graph_bounds_s;
   // A quantile of a bucketed histogram is interpolated inside its bucket: changes within half the
   // bucket's width are below what it can resolve.
-  auto Resolution = [](double value_ms, std::span<const double> bounds, double to_ms) {
+  // A p95 also says how many of the window's requests were slower than the expected p95: 5% of
+  // them when normal (ObserveContext::Counting::kExceedances).
+  auto Resolution = [](double value_ms, std::span<const double> bounds, double to_ms,
+                       const WindowStats& w) {
     ObserveContext c;
     if (!std::isfinite(value_ms)) return c;
+    c.counting = ObserveContext::Counting::kExceedances;
+    c.histogram = w.buckets;
+    c.bounds = bounds;
+    c.bounds_scale = to_ms;
     double lower = 0;
     for (double b : bounds) {
       if (value_ms <= b * to_ms) {
@@ -368,7 +375,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       models_.Observe(ref, name, start, ratio(w), &of_requests);
       ref.signal = "p95_latency_ms";
       const double op_p95 = p95(w, ms_bounds, 1);
-      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1);
+      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1, w);
       models_.Observe(ref, name, start, op_p95, &op_resolution);
       all.MergeFrom(w);
       if (IsRequestKind(op->kind)) {
@@ -387,7 +394,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(ref, name, start, errors, &of_requests);
       ref.signal = "p95_latency_ms";
-      const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1);
+      const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1, w);
       models_.Observe(ref, name, start, latency, &latency_resolution);
       if (!std::isnan(errors)) svc.last_error_ratio = errors;
       if (!std::isnan(latency)) svc.last_p95_ms = latency;
@@ -418,7 +425,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       models_.Observe(ref, name, start, ratio(w), &of_requests);
       ref.signal = "p95_latency_ms";
       const double edge_p95 = p95(w, s_bounds, 1000);
-      const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000);
+      const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000, w);
       models_.Observe(ref, name, start, edge_p95, &edge_resolution);
     }
     // Warnings and errors logged per second; quieter severities are not modelled.

@@ -22,7 +22,7 @@ namespace {
 // The shipped default alarm threshold: the default detector's alarm level, where it declares an
 // alarm and starts holding repeats. (Events for people open at the stricter EventRule::open_score,
 // chosen for quiet production at 10 s resolution; reported too, as "event_rule".)
-double DefaultThreshold() { return detect::AnomalyLikelihood::kAlarmScore; }
+double DefaultThreshold() { return detect::DetectorOptions{}.alarm_score; }
 double EventThreshold() { return detect::EventRule{}.open_score; }
 
 // Streams the file through a fresh detector, row by row; the score is 0 while it learns.

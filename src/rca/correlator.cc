@@ -82,8 +82,11 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   std::vector<uint64_t> matches;
   for (const auto& [id, incident] : open_) {
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
+    // Connected through a symptom: evidence (a service's CPU, its logs) joins an incident but
+    // does not draw others into it.
     bool connected = false;
     for (const detect::AnomalyEvent& e : incident.events) {
+      if (!IsSymptom(e)) continue;
       if (near.contains(NodeOf(e)) || near.contains(e.service)) {
         connected = true;
         break;
@@ -193,8 +196,11 @@ void Correlator::Rank(Incident& incident) {
                                                                         : "minor";
 }
 
-std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
-  std::vector<uint64_t> changed;
+core::TimeNs EventTime(const detect::AnomalyEvent& event) {
+  return event.open ? std::max(event.start_ns, event.peak_ns) : event.end_ns;
+}
+
+void Correlator::CloseIdle(core::TimeNs now) {
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
     bool all_cleared = true;
@@ -208,7 +214,8 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
       Rank(incident);
       incident.end_ns = last_end;
       AddTimeline(incident, {last_end, "closed", "", "all anomalies cleared"});
-      changed.push_back(incident.id);
+      for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
+      closed_since_.push_back(incident.id);
       dirty_.erase(incident.id);
       closed_.push_back(std::move(incident));
       if (closed_.size() > config_.max_closed_kept) closed_.erase(closed_.begin());
@@ -217,6 +224,12 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
       ++it;
     }
   }
+}
+
+std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
+  CloseIdle(now);
+  std::vector<uint64_t> changed = std::move(closed_since_);
+  closed_since_.clear();
   for (uint64_t id : dirty_) {
     auto it = open_.find(id);
     if (it == open_.end()) continue;

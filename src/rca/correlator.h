@@ -43,6 +43,9 @@ struct CorrelatorConfig {
 // informs the ranking, but neither opens nor prolongs one.
 bool IsSymptom(const detect::AnomalyEvent& event);
 
+// When an event's latest state happened: its end once closed, else its latest peak or its start.
+core::TimeNs EventTime(const detect::AnomalyEvent& event);
+
 class Correlator {
  public:
   explicit Correlator(CorrelatorConfig config = {});
@@ -52,8 +55,12 @@ class Correlator {
   // The current state of an anomaly event (opened, updated or closed).
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const ChangeEvent& change);
-  // Re-ranks incidents that changed and closes those whose grace passed, at event time `now`.
-  // Returns the ids of incidents that were opened, changed or closed since the last call.
+  // Closes the incidents whose grace has passed at event time `now` (ranked as they close). Feeding
+  // events in event-time order with CloseIdle(EventTime(event)) before each keeps grouping the
+  // same however many of them arrive at once (a replay at high speed).
+  void CloseIdle(core::TimeNs now);
+  // CloseIdle(now), then re-ranks the incidents that changed. Returns the ids of incidents that
+  // were opened, changed or closed since the last call.
   std::vector<uint64_t> Advance(core::TimeNs now);
 
   const Incident* Find(uint64_t id) const;
@@ -80,6 +87,7 @@ class Correlator {
   absl::flat_hash_map<uint64_t, uint64_t> event_incident_;  // event id -> incident id
   std::vector<ChangeEvent> changes_;                        // recent, oldest first
   std::set<uint64_t> dirty_;
+  std::vector<uint64_t> closed_since_;  // closed since the last Advance
   uint64_t next_id_ = 1;
 };
 

@@ -109,5 +109,44 @@ TEST(CorrelatorTest, ErrorsAtAnEntryPointAreCritical) {
   EXPECT_EQ(c.Incidents()[0]->severity, "critical");
 }
 
+TEST(CorrelatorTest, EventsFedInEventTimeOrderCloseQuietIncidentsBetweenThem) {
+  // Two faults 20 minutes apart arrive in one batch (a replay at high speed): closing at each
+  // event's time keeps them apart, as they would be in real time.
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto first = ServiceEvent(1, "payment", "error_ratio", kNoon);
+  auto first_closed = first;
+  first_closed.open = false;
+  first_closed.end_ns = kNoon + 120 * kSec;
+  auto second = ServiceEvent(2, "cart", "error_ratio", kNoon + 20 * 60 * kSec);
+  for (const auto* e : {&first, &first_closed, &second}) {
+    c.CloseIdle(EventTime(*e));
+    c.OnEvent(*e);
+  }
+  c.Advance(kNoon + 21 * 60 * kSec);
+  const auto incidents = c.Incidents();
+  ASSERT_EQ(incidents.size(), 2u);
+  EXPECT_TRUE(incidents[0]->open());
+  EXPECT_EQ(incidents[0]->start_ns, second.start_ns);
+  EXPECT_FALSE(incidents[1]->open());
+  EXPECT_EQ(incidents[1]->end_ns, kNoon + 120 * kSec);
+}
+
+TEST(CorrelatorTest, EvidenceJoinsButDoesNotConnectIncidents) {
+  CorrelatorConfig config;
+  config.max_hops = 1;
+  Correlator c(config);
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(ServiceEvent(1, "payment", "error_ratio", kNoon));
+  // Checkout's CPU (an ingested metric: evidence) joins payment's incident (a neighbour)...
+  auto cpu = ServiceEvent(2, "checkout", "value", kNoon + kSec);
+  cpu.series.family = "process_cpu_utilization_ratio";
+  c.OnEvent(cpu);
+  // ... but frontend, a neighbour of checkout only, starts its own.
+  c.OnEvent(ServiceEvent(3, "frontend", "p95_latency_ms", kNoon + 2 * kSec));
+  c.Advance(kNoon + 3 * kSec);
+  EXPECT_EQ(c.open_count(), 2u);
+}
+
 }  // namespace
 }  // namespace augur::rca

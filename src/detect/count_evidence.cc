@@ -1,0 +1,142 @@
+#include "detect/count_evidence.h"
+
+#include <boost/math/special_functions/beta.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/binary_io.h"
+
+namespace augur::detect {
+namespace {
+
+// Half-life, in windows, of the long-run frequency (a day of 10 s windows) and of the dispersion
+// (an hour: it follows how well the model predicts lately).
+constexpr double kFrequencyHalfLife = 8640;
+constexpr double kDispersionHalfLife = 360;
+// One window's squared Pearson residual counts at most this much (an outlier the score missed).
+constexpr double kMaxResidual2 = 50;
+constexpr double kMaxDispersion = 100;
+
+namespace bm = boost::math;
+using Policy = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
+                                    bm::policies::overflow_error<bm::policies::ignore_error>,
+                                    bm::policies::evaluation_error<bm::policies::ignore_error>,
+                                    bm::policies::pole_error<bm::policies::ignore_error>>;
+
+// P(X >= k) or P(X <= k) for X ~ Binomial(n, p), continuous in n and k.
+double BinomialTail(double n, double k, double p, bool up) {
+  if (n <= 0) return 1;
+  k = std::clamp(k, 0.0, n);
+  p = std::clamp(p, 1e-12, 1 - 1e-12);
+  if (up) return k <= 0 ? 1 : bm::ibeta(k, n - k + 1, p, Policy());
+  return k >= n ? 1 : bm::ibetac(k + 1, n - k, p, Policy());
+}
+
+// P(X >= k) or P(X <= k) for X ~ Poisson(lambda), continuous in k.
+double PoissonTail(double lambda, double k, bool up) {
+  lambda = std::max(lambda, 1e-12);
+  k = std::max(k, 0.0);
+  if (up) return k <= 0 ? 1 : bm::gamma_p(k, lambda, Policy());
+  return bm::gamma_q(k + 1, lambda, Policy());
+}
+
+double Clean(double tail) { return std::isfinite(tail) ? std::clamp(tail, 0.0, 1.0) : 1.0; }
+
+}  // namespace
+
+double CountEvidence::frequency(CountWindow::Kind kind) const {
+  if (kind == CountWindow::Kind::kExceedances) {
+    // A prior of twenty requests at the share that defines the quantile.
+    const double f = (seen_events_ + 20 * kExceedanceShare) / (seen_trials_ + 20);
+    return std::max(f, kExceedanceShare);
+  }
+  return (seen_events_ + 0.5) / (seen_trials_ + 1);
+}
+
+double CountEvidence::Probability(const CountWindow& w, bool up) const {
+  const double f = frequency(w.kind);
+  if (w.kind == CountWindow::Kind::kExceedances) return f;
+  return up ? std::max(w.expected, f) : std::min(w.expected, f);
+}
+
+double CountEvidence::Tail(const CountWindow& w) const {
+  if (!(w.trials > 0)) return 1;
+  const double phi = dispersion();
+  const bool poisson = w.kind == CountWindow::Kind::kPoisson;
+  auto tail = [&](double trials, double events, double mean) {
+    if (poisson) return Clean(PoissonTail(mean / phi, events / phi, w.up));
+    return Clean(BinomialTail(trials / phi, events / phi, mean / trials, w.up));
+  };
+  const double one = tail(w.trials, w.events, w.trials * Probability(w, w.up));
+  double trials = w.trials, events = w.events, mean = w.trials * Probability(w, w.up);
+  for (const Past& p : past_) {
+    if (!(p.trials > 0)) continue;
+    CountWindow old = w;
+    old.expected = p.expected;
+    trials += p.trials;
+    events += p.events;
+    mean += p.trials * Probability(old, w.up);
+  }
+  const double several = trials > w.trials ? tail(trials, events, mean) : 1;
+  return std::min(1.0, 2 * std::min(one, several));
+}
+
+void CountEvidence::Learn(const CountWindow& w) {
+  if (!(w.trials > 0)) return;
+  const double keep = std::exp2(-1 / kFrequencyHalfLife);
+  seen_trials_ = seen_trials_ * keep + w.trials;
+  seen_events_ = seen_events_ * keep + w.events;
+  // Pearson residual against the expectation itself (not the bound): how far the model's
+  // expectations miss, in standard deviations of the count model.
+  const double p = w.kind == CountWindow::Kind::kExceedances ? frequency(w.kind) : w.expected;
+  const double mean = w.trials * std::max(p, 1e-9);
+  double variance = mean;
+  if (w.kind != CountWindow::Kind::kPoisson) variance *= std::max(1 - p, 1e-9);
+  const double r2 = std::min(kMaxResidual2, (w.events - mean) * (w.events - mean) / variance);
+  const double keep_d = std::exp2(-1 / kDispersionHalfLife);
+  dispersion_ = std::min(kMaxDispersion, dispersion_ * keep_d + (1 - keep_d) * r2);
+}
+
+void CountEvidence::Push(const CountWindow& w) {
+  for (size_t i = past_.size(); i-- > 1;) past_[i] = past_[i - 1];
+  past_[0] = Past{static_cast<float>(w.trials), static_cast<float>(w.events),
+                  static_cast<float>(w.expected)};
+}
+
+void CountEvidence::Save(std::string* out) const {
+  core::BinaryWriter w(out);
+  w.Put(seen_trials_);
+  w.Put(seen_events_);
+  w.Put(dispersion_);
+  for (const Past& p : past_) {
+    w.Put(p.trials);
+    w.Put(p.events);
+    w.Put(p.expected);
+  }
+}
+
+absl::Status CountEvidence::Restore(std::string_view state) {
+  core::BinaryReader r(state);
+  CountEvidence c;
+  r.Get(&c.seen_trials_);
+  r.Get(&c.seen_events_);
+  r.Get(&c.dispersion_);
+  for (Past& p : c.past_) {
+    r.Get(&p.trials);
+    r.Get(&p.events);
+    r.Get(&p.expected);
+  }
+  if (!r.ok() || !r.done()) {
+    return absl::InvalidArgumentError("count evidence: truncated or corrupt state");
+  }
+  if (!(c.seen_trials_ >= 0) || !(c.seen_events_ >= 0) || !(c.dispersion_ > 0) ||
+      !std::isfinite(c.seen_trials_ + c.seen_events_ + c.dispersion_)) {
+    return absl::InvalidArgumentError("count evidence: corrupt state");
+  }
+  *this = c;
+  return absl::OkStatus();
+}
+
+}  // namespace augur::detect

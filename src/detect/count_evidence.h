@@ -1,0 +1,77 @@
+// The volume-aware rule's arithmetic: how unlikely a window's count is by chance, at the window's
+// volume, for a series whose values are counts in disguise — an error ratio is errors out of the
+// window's requests (binomial), a rate is events over the window's seconds (Poisson), a p95
+// latency is a statement about how many requests were slower than the expected p95 (binomial with
+// 5% by definition: the exceedances).
+//
+// Three refinements over the textbook tails, each learned per series from its normal windows:
+//  - the long-run frequency (forgetting, half-life a day of windows) bounds the expectation: a
+//    series that is always 0 still has some chance of a 1 (upward tests use the larger of the
+//    model's expectation and the frequency, downward tests the smaller);
+//  - over-dispersion (quasi-likelihood, McCullagh and Nelder 1989): real counts vary more than
+//    Poisson or binomial draws (one trace fans out into a burst of calls, one bad request fails
+//    several retries), so counts are scaled by the mean squared Pearson residual of normal windows
+//    (at least 1) before the tail is taken;
+//  - sustained evidence: the window alone and the last kWindows windows together are both tested
+//    (Bonferroni: twice the smaller tail), so three windows of a moderate excess count as much as
+//    one window of a large one, and a single-window blip is diluted.
+//
+// Tails are the continuous forms (regularized incomplete beta and gamma functions, Boost.Math), so
+// scaled counts need not be integers. Not thread-safe: owned with its series' model.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+
+namespace augur::detect {
+
+struct CountWindow {
+  enum class Kind { kBinomial, kPoisson, kExceedances };
+  Kind kind = Kind::kBinomial;
+  double trials = 0;    // requests (binomial, exceedances) or seconds (Poisson)
+  double events = 0;    // errors, events, or requests slower than the expected value
+  double expected = 0;  // the model's expected ratio or rate per second (not for exceedances)
+  bool up = true;       // the value lies above the model's expectation
+};
+
+class CountEvidence {
+ public:
+  static constexpr size_t kWindows = 3;
+  static constexpr double kExceedanceShare = 0.05;  // requests above a p95, by definition
+
+  // The tail probability of `w` (and of the last kWindows windows, `w` included) under what the
+  // series has shown so far; 1 when there is nothing to say (no trials, a deviation of zero).
+  double Tail(const CountWindow& w) const;
+  // Learns `w` as a normal window: the long-run frequency and the dispersion.
+  void Learn(const CountWindow& w);
+  // Remembers `w` as the latest window (every window, normal or not).
+  void Push(const CountWindow& w);
+
+  // State in a binary format (part of a model's checkpoint entry).
+  void Save(std::string* out) const;
+  absl::Status Restore(std::string_view state);
+
+  double frequency(CountWindow::Kind kind) const;
+  double dispersion() const { return dispersion_ > 1 ? dispersion_ : 1; }
+
+ private:
+  // The probability per trial the model expects in `w`, bounded by the long-run frequency in the
+  // direction `up`.
+  double Probability(const CountWindow& w, bool up) const;
+
+  double seen_trials_ = 0;
+  double seen_events_ = 0;
+  double dispersion_ = 1;
+  struct Past {
+    float trials = 0;
+    float events = 0;
+    float expected = 0;
+  };
+  std::array<Past, kWindows - 1> past_{};  // the previous windows, newest first
+};
+
+}  // namespace augur::detect

@@ -1,0 +1,102 @@
+#include "detect/count_evidence.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace augur::detect {
+namespace {
+
+CountWindow Errors(double requests, double errors, double expected) {
+  return CountWindow{CountWindow::Kind::kBinomial, requests, errors, expected,
+                     errors > requests * expected};
+}
+
+TEST(CountEvidenceTest, BinomialTailMatchesTheTextbookForIntegers) {
+  CountEvidence c;
+  // Nothing learned: the frequency bound is 0.5 / 1; with expected 0.6 the bound is 0.6.
+  // P(X >= 9 | n = 10, p = 0.6) = 10 * 0.6^9 * 0.4 + 0.6^10 = 0.0463574...
+  const double one = 10 * std::pow(0.6, 9) * 0.4 + std::pow(0.6, 10);
+  EXPECT_NEAR(c.Tail(Errors(10, 9, 0.6)), 2 * one, 1e-9);  // one window: Bonferroni x2
+}
+
+TEST(CountEvidenceTest, PoissonTailMatchesTheTextbookForIntegers) {
+  CountEvidence c;
+  for (int i = 0; i < 2000; ++i) c.Learn({CountWindow::Kind::kPoisson, 1, 0.0, 0.0, false});
+  // P(X <= 0 | lambda = 3) = e^-3; the expectation 3/s over 1 s, a downward window with no events.
+  CountWindow w{CountWindow::Kind::kPoisson, 1, 0, 3, false};
+  // Downward tests use the smaller of the expectation and the frequency (about 0.00025/s).
+  EXPECT_GT(c.Tail(w), 0.99);
+  CountEvidence fresh;
+  for (int i = 0; i < 50; ++i) fresh.Learn({CountWindow::Kind::kPoisson, 1, 3, 3, true});
+  EXPECT_NEAR(fresh.Tail(w), 2 * std::exp(-3.0), 0.02);
+}
+
+TEST(CountEvidenceTest, ALargeExcessAtVolumeIsExtremeAndAtLowVolumeIsNot) {
+  CountEvidence c;
+  for (int i = 0; i < 5000; ++i) {
+    c.Learn(Errors(20, i % 250 == 0 ? 1 : 0, 0.004));
+    c.Push(Errors(20, i % 250 == 0 ? 1 : 0, 0.004));
+  }
+  EXPECT_LT(c.Tail(Errors(18, 7, 0.004)), 1e-9);  // 7 errors of 18 where 1 in 5,000 is usual
+  EXPECT_GT(c.Tail(Errors(2, 1, 0.004)), 1e-3);   // 1 of 2: not evidence of much
+}
+
+TEST(CountEvidenceTest, OverDispersedCountsAreJudgedByTheirOwnSpread) {
+  // Counts that come in bursts (a trace fans out into 10 calls): mean 100, variance about 10x.
+  std::mt19937_64 rng(5);
+  std::poisson_distribution<int> bursts(10);
+  CountEvidence poisson_like, bursty;
+  for (int i = 0; i < 3000; ++i) {
+    const double k = 10.0 * bursts(rng);
+    bursty.Learn({CountWindow::Kind::kPoisson, 10, k, 10, k > 100});
+    std::poisson_distribution<int> plain(100);
+    const double j = plain(rng);
+    poisson_like.Learn({CountWindow::Kind::kPoisson, 10, j, 10, j > 100});
+  }
+  EXPECT_GT(bursty.dispersion(), 5);
+  EXPECT_LT(poisson_like.dispersion(), 1.5);
+  // 150 where 100 is expected: extreme for Poisson counts, ordinary for bursty ones.
+  const CountWindow w{CountWindow::Kind::kPoisson, 10, 150, 10, true};
+  EXPECT_LT(poisson_like.Tail(w), 1e-4);
+  EXPECT_GT(bursty.Tail(w), 0.01);
+}
+
+TEST(CountEvidenceTest, SustainedModerateExcessAddsUp) {
+  CountEvidence c;
+  for (int i = 0; i < 3000; ++i) c.Learn(Errors(20, i % 100 == 0 ? 1 : 0, 0.01));
+  const CountWindow moderate = Errors(20, 3, 0.01);
+  const double alone = c.Tail(moderate);
+  c.Push(moderate);
+  c.Push(moderate);
+  EXPECT_LT(c.Tail(moderate), alone / 100);  // three windows of 3 errors in 20
+}
+
+TEST(CountEvidenceTest, ExceedancesUseFivePercentUntilTheSeriesShowsMore) {
+  CountEvidence c;
+  const CountWindow slow{CountWindow::Kind::kExceedances, 20, 15, 0.05, true};
+  EXPECT_LT(c.Tail(slow), 1e-12);  // 15 of 20 requests slower than the expected p95
+  for (int i = 0; i < 3000; ++i) c.Learn({CountWindow::Kind::kExceedances, 20, 6, 0.05, true});
+  EXPECT_NEAR(c.frequency(CountWindow::Kind::kExceedances), 0.3, 0.01);
+  EXPECT_GT(c.Tail(slow), 1e-6);  // a model whose p95 is usually exceeded by 30%
+}
+
+TEST(CountEvidenceTest, SaveAndRestoreKeepEveryAnswer) {
+  CountEvidence c;
+  for (int i = 0; i < 100; ++i) {
+    c.Learn(Errors(20, i % 7 == 0 ? 2 : 0, 0.02));
+    c.Push(Errors(20, i % 7 == 0 ? 2 : 0, 0.02));
+  }
+  std::string state;
+  c.Save(&state);
+  CountEvidence d;
+  ASSERT_TRUE(d.Restore(state).ok());
+  EXPECT_EQ(c.Tail(Errors(20, 5, 0.02)), d.Tail(Errors(20, 5, 0.02)));
+  EXPECT_EQ(c.dispersion(), d.dispersion());
+  EXPECT_FALSE(d.Restore(state.substr(1)).ok());
+  EXPECT_FALSE(d.Restore("").ok());
+}
+
+}  // namespace
+}  // namespace augur::detect
