@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -182,12 +184,18 @@ TEST(PipelineDetectionTest, ClosedWindowsAreModelledAndModelsSurviveARestart) {
     pipeline.Drain();  // saves the checkpoint
     auto series =
         pipeline.Series(*core::LabelSelector::Parse("service{service_name=\"frontend\"}"), 10);
-    ASSERT_EQ(series.size(), 3u) << "points " << metrics.Value("augur_detect_points") << " skipped "
+    // RED (rate, error_ratio, p95_latency_ms) and trace evidence (error_origin_rate,
+    // self_time_p95_ms, wire_p95_ms).
+    ASSERT_EQ(series.size(), 6u) << "points " << metrics.Value("augur_detect_points") << " skipped "
                                  << metrics.Value("augur_series_windows_skipped") << " partials "
                                  << metrics.Value("augur_series_partials");
+    std::set<std::string> signals;
     for (const auto& s : series) {
+      signals.insert(s.ref.signal);
       if (s.ref.signal == "rate") modelled = s.history.size();
     }
+    EXPECT_TRUE(signals.contains("self_time_p95_ms"));
+    EXPECT_TRUE(signals.contains("error_origin_rate"));
     EXPECT_GE(modelled, 20u);  // most of the 30 windows closed (the last ones stay open)
     EXPECT_GT(metrics.Value("augur_detect_points"), 0);
   }

@@ -44,6 +44,7 @@ DeriveShard::DeriveShard(const DeriveConfig& config, int stage2_shards, core::Se
       services_(config.max_services, "overflow_service"),
       span_metrics_(config.latency_bounds_ms, config.max_span_names),
       graph_(config.graph, &services_),
+      trace_evidence_(config.trace_evidence, config.latency_bounds_ms, &services_),
       miners_(config.logs) {
   spans_total_ = metrics->GetCounter("augur_derive_spans", "Spans turned into RED and graph data.");
   late_spans_total_ = metrics->GetCounter(
@@ -85,6 +86,8 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
     late += window == model::kLateWindow ? 1 : 0;
     span_metrics_.Add(service_id, span, window);
     graph_.Add(batch, span, service_id, window);
+    const uint32_t peer = span.kind == model::SpanKind::kClient ? graph_.PeerOf(batch, span) : 0;
+    trace_evidence_.Add(span, service_id, peer, window);
     scratch_times_.push_back(span.end_time_ns);
   }
   AdvanceFromScratchTimes();
@@ -225,11 +228,15 @@ bool DeriveShard::WindowAdvanced() const {
 }
 
 std::vector<model::PartialBatch> DeriveShard::Flush(bool expire_all) {
-  if (watermark_ != kNoWatermark || expire_all) graph_.Expire(watermark_, expire_all);
+  if (watermark_ != kNoWatermark || expire_all) {
+    graph_.Expire(watermark_, expire_all);
+    trace_evidence_.Expire(watermark_, expire_all);
+  }
   std::vector<model::PartialBatch> out(stage2_shards_);
   auto route = [this](std::string_view service) { return core::ShardOf(service, stage2_shards_); };
   span_metrics_.Flush(services_, route, &out);
   graph_.Flush(route, &out);
+  trace_evidence_.Flush(route, &out);
   logs_.Flush(
       services_, route,
       [this](std::string_view service, model::LogPartial* p) {

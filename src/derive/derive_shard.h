@@ -32,6 +32,7 @@
 #include "derive/service_graph.h"
 #include "derive/service_log_miners.h"
 #include "derive/span_metrics.h"
+#include "derive/trace_evidence.h"
 #include "model/change.h"
 #include "model/log_record.h"
 #include "model/mined_log.h"
@@ -47,6 +48,7 @@ struct DeriveConfig {
   core::TimeNs allowed_lateness_ns = 30 * core::kNsPerSecond;
   std::vector<double> latency_bounds_ms = model::kDefaultLatencyBoundsMs;
   ServiceGraphConfig graph;
+  TraceEvidenceConfig trace_evidence;
   size_t max_services = 100'000;      // distinct service and peer names per shard
   size_t max_span_names = 1'000'000;  // distinct span names per flush interval per shard
   LogMiningConfig logs;
@@ -109,6 +111,7 @@ class DeriveShard {
   Interner services_;
   SpanMetricsAggregator span_metrics_;
   ServiceGraphBuilder graph_;
+  TraceEvidenceBuilder trace_evidence_;
   LogCounter logs_;
   ServiceLogMiners miners_;
   MinedLogSink log_sink_;

@@ -61,6 +61,9 @@ class ServiceGraphBuilder {
 
   size_t pending() const { return pending_.size(); }
 
+  // The virtual peer a client span names by its peer attributes (interned), 0 if none.
+  uint32_t PeerOf(const model::SpanBatch& batch, const model::Span& span);
+
  private:
   enum class ConnectionType : uint8_t { kDirect, kDatabase, kMessaging, kVirtual };
   static std::string_view ConnectionTypeName(ConnectionType type);
@@ -115,7 +118,6 @@ class ServiceGraphBuilder {
   void Emit(uint32_t client, uint32_t server, ConnectionType type, core::TimeNs window_start,
             bool failed, double client_duration_s, double server_duration_s);
   void ExpireOne(const Pending& p);
-  uint32_t PeerOf(const model::SpanBatch& batch, const model::Span& span);
   bool IsDatabaseCall(const model::SpanBatch& batch, const model::Span& span) const;
 
   ServiceGraphConfig config_;

@@ -55,7 +55,7 @@ struct DetectionConfig {
   EventRule events;
   // Volume rule: error ratio and latency are modelled only for windows with at least this many
   // requests, so that two errors out of three calls on a quiet operation are not an anomaly.
-  uint64_t min_requests = 10;
+  uint64_t min_requests = 3;
   bool multi_signal = true;  // a Random Cut Forest per service
   // Lighter than the forest's own defaults (50 trees of 256): one forest per service has to fit
   // hundreds of services (about 200 KB each at these sizes).

@@ -128,6 +128,10 @@ struct SeriesTable::Service {
   core::TimeNs first_seen = INT64_MAX;  // of ingested points
   core::TimeNs last_seen = kNever;
   core::TimeNs last_restart_ns = kNever;  // start time of the last restart reported
+  // Trace evidence (model::TracePartial), once any arrived: requests with error origins and own
+  // time in milliseconds; inbound calls with their time on the wire.
+  std::unique_ptr<RecentWindows> own;
+  std::unique_ptr<RecentWindows> wire;
   // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
   double last_error_ratio = 0;
   double last_p95_ms = 0;
@@ -268,6 +272,20 @@ void SeriesTable::ConsumePartials(const model::PartialBatch& batch) {
       s.unpaired_as_server += p.unpaired;
       s.dropped_as_server += p.dropped;
     }
+  }
+  for (const model::TracePartial& p : batch.traces) {
+    if (p.window_start == model::kLateWindow) continue;
+    Service& s = GetService(p.service);
+    const size_t buckets = config_.latency_bounds_ms.size() + 1;
+    if (s.own == nullptr) {
+      s.own = std::make_unique<RecentWindows>(config_.window_ns, buckets);
+      s.wire = std::make_unique<RecentWindows>(config_.window_ns, buckets);
+    }
+    s.own->Add(p.window_start, p.requests, p.error_origins, p.own_sum_ms,
+               std::span<const uint32_t>(p.own_buckets.data(), buckets));
+    s.wire->Add(p.window_start, p.wire_calls, 0, p.wire_sum_ms,
+                std::span<const uint32_t>(p.wire_buckets.data(), buckets));
+    s.last_seen = std::max(s.last_seen, p.window_start);
   }
   for (const model::LogPartial& p : batch.logs) {
     Service& s = GetService(p.service);
@@ -427,6 +445,22 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const double edge_p95 = p95(w, s_bounds, 1000);
       const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000, w);
       models_.Observe(ref, name, start, edge_p95, &edge_resolution);
+    }
+    // Trace evidence: errors that originate here per second, own time and wire time (p95).
+    if (svc.own != nullptr) {
+      WindowStats own, wire;
+      svc.own->Window(start, &own);
+      svc.wire->Window(start, &wire);
+      SeriesRef ref{"service", {{"service_name", name}}, "error_origin_rate"};
+      models_.Observe(ref, name, start, static_cast<double>(own.errors) / window_s, &per_second);
+      ref.signal = "self_time_p95_ms";
+      const double own_p95 = p95(own, ms_bounds, 1);
+      const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
+      models_.Observe(ref, name, start, own_p95, &own_context);
+      ref.signal = "wire_p95_ms";
+      const double wire_p95 = p95(wire, ms_bounds, 1);
+      const ObserveContext wire_context = Resolution(wire_p95, ms_bounds, 1, wire);
+      models_.Observe(ref, name, start, wire_p95, &wire_context);
     }
     // Warnings and errors logged per second; quieter severities are not modelled.
     for (model::Severity sev : {model::Severity::kWarn, model::Severity::kError}) {

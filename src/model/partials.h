@@ -75,6 +75,24 @@ struct UnpairedPartial {
   uint64_t dropped = 0;   // evicted because the store was full
 };
 
+// Evidence from whole traces about one node (a service, or a peer its callers name) in one
+// window: the requests it served and the time it spent on them itself (its spans' durations less
+// the remote calls they made; for a peer, the calls' durations), the errors that originated in it
+// (an erroring span none of whose children erred; a failed call whose callee answered fine or never
+// answered counts for the callee), and the time its inbound calls spent on the wire (the caller's
+// span less the callee's).
+struct TracePartial {
+  std::string service;
+  core::TimeNs window_start = 0;
+  uint64_t requests = 0;
+  double own_sum_ms = 0;
+  BucketCounts own_buckets{};  // per request, by own time in milliseconds
+  uint64_t error_origins = 0;
+  uint64_t wire_calls = 0;
+  double wire_sum_ms = 0;
+  BucketCounts wire_buckets{};  // per inbound call, by wire time in milliseconds
+};
+
 // The template id of lines that got none: their service is beyond the derive shard's bound of
 // mined services, or its miner is full (derive::LogTemplateMiner::kOverflowTemplate).
 inline constexpr uint32_t kOverflowTemplateId = UINT32_MAX - 1;
@@ -106,8 +124,11 @@ struct PartialBatch {
   std::vector<EdgePartial> edges;
   std::vector<UnpairedPartial> unpaired;
   std::vector<LogPartial> logs;
+  std::vector<TracePartial> traces;
 
-  size_t Size() const { return red.size() + edges.size() + unpaired.size() + logs.size(); }
+  size_t Size() const {
+    return red.size() + edges.size() + unpaired.size() + logs.size() + traces.size();
+  }
 };
 
 }  // namespace augur::model

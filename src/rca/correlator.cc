@@ -73,7 +73,8 @@ void Correlator::Merge(uint64_t into, uint64_t from) {
 
 bool IsSymptom(const detect::AnomalyEvent& event) {
   const std::string& f = event.series.family;
-  return f == "span_metrics" || f == "service" || f == "service_graph";
+  return (f == "span_metrics" || f == "service" || f == "service_graph") &&
+         !IsTraceEvidenceSignal(event.series);
 }
 
 uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {

@@ -48,9 +48,15 @@ std::string Short(const detect::AnomalyEvent& e) {
 
 }  // namespace
 
+bool IsTraceEvidenceSignal(const detect::SeriesRef& series) {
+  return series.family == "service" &&
+         (series.signal == "error_origin_rate" || series.signal == "self_time_p95_ms" ||
+          series.signal == "wire_p95_ms");
+}
+
 bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
   // Trace-derived signals of the service itself, its error logs, and its saturation.
-  if (series.signal == "error_origin_rate" || series.signal == "self_time_ms") return true;
+  if (IsTraceEvidenceSignal(series)) return true;
   if (series.family == "logs") {
     const std::string_view severity = series.Label("severity");
     return severity == "ERROR" || severity == "FATAL" || series.signal == "error_ratio";

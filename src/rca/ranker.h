@@ -34,8 +34,11 @@ struct RankerConfig {
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
 };
 
-// Signals of a node that are its own evidence (trace-derived), not symptoms others cause.
+// Signals of a node that are its own evidence, not symptoms others cause: its trace evidence
+// (derive::TraceEvidenceBuilder: errors that originate in it, its own time, the wire time of calls
+// into it), its error logs, its runtime metrics.
 bool IsOwnEvidenceSignal(const detect::SeriesRef& series);
+bool IsTraceEvidenceSignal(const detect::SeriesRef& series);
 
 class Ranker {
  public:

@@ -18,7 +18,7 @@ TEST(RankerTest, TheDeepestAnomalousCalleeWithItsOwnEvidenceRanksFirst) {
       ServiceEvent(1, "frontend", "p95_latency_ms", kNoon + 20 * kSec),
       ServiceEvent(2, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
       ServiceEvent(3, "payment", "p95_latency_ms", kNoon),
-      ServiceEvent(4, "payment", "self_time_ms", kNoon),
+      ServiceEvent(4, "payment", "self_time_p95_ms", kNoon),
   };
   Ranker ranker;
   auto candidates = ranker.Rank(events, ShopGraph(), {}, kNoon);
@@ -26,7 +26,7 @@ TEST(RankerTest, TheDeepestAnomalousCalleeWithItsOwnEvidenceRanksFirst) {
   EXPECT_EQ(candidates[0].service, "payment");
   EXPECT_GT(candidates[0].score, candidates[1].score);
   std::string evidence = Joined(candidates[0]);
-  EXPECT_NE(evidence.find("its own signals: self_time_ms of service \"payment\""),
+  EXPECT_NE(evidence.find("its own signals: self_time_p95_ms of service \"payment\""),
             std::string::npos)
       << evidence;
   EXPECT_NE(evidence.find("called by 1 anomalous service: checkout"), std::string::npos)
