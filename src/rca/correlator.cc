@@ -83,6 +83,11 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   std::vector<uint64_t> matches;
   for (const auto& [id, incident] : open_) {
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
+    // Evidence that was there well before the incident began (a gauge that has been odd for an
+    // hour) does not explain it.
+    if (!IsSymptom(event) && event.start_ns < incident.start_ns - config_.evidence_lead_ns) {
+      continue;
+    }
     // Connected through a symptom: evidence (a service's CPU, its logs) joins an incident but
     // does not draw others into it.
     bool connected = false;

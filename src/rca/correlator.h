@@ -4,9 +4,10 @@
 // Grouping: an event joins an open incident when its service lies within `max_hops` of one of the
 // incident's services on the (undirected) service graph and the incident has been active within
 // `join_window_ns`; an event that would join two incidents merges them; otherwise it opens a new
-// incident. An incident closes when all its events have cleared and `grace_ns` of event time has
-// passed. Muted events, evidence (see IsSymptom) and events that have already closed never open
-// incidents (they join ones that exist).
+// incident. Evidence that began more than `evidence_lead_ns` before an incident does not join it.
+// An incident closes when all its events have cleared and `grace_ns` of event time has passed.
+// Muted events, evidence (see IsSymptom) and events that have already closed never open incidents
+// (they join ones that exist).
 //
 // Time is event time (the events' own timestamps and the pipeline's watermark).
 // Not thread-safe: the pipeline runs one correlator on one thread.
@@ -30,6 +31,8 @@ struct CorrelatorConfig {
   int max_hops = 2;
   core::TimeNs join_window_ns = 10 * core::kNsPerMinute;
   core::TimeNs grace_ns = 5 * core::kNsPerMinute;
+  // Evidence (not symptoms) joins only when it began at most this long before the incident.
+  core::TimeNs evidence_lead_ns = 2 * core::kNsPerMinute;
   size_t max_events_per_incident = 500;
   size_t max_timeline = 500;
   size_t max_closed_kept = 1000;  // closed incidents kept in memory (the store keeps all)

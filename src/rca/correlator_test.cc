@@ -148,5 +148,22 @@ TEST(CorrelatorTest, EvidenceJoinsButDoesNotConnectIncidents) {
   EXPECT_EQ(c.open_count(), 2u);
 }
 
+TEST(CorrelatorTest, EvidenceFromWellBeforeTheIncidentDoesNotJoinIt) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto old_gauge = ServiceEvent(1, "checkout", "value", kNoon - 30 * 60 * kSec);
+  old_gauge.series.family = "queue_depth";  // odd for half an hour, still open
+  auto fresh_logs = ServiceEvent(3, "checkout", "rate", kNoon + 20 * kSec);
+  fresh_logs.series.family = "logs";
+  c.OnEvent(old_gauge);
+  c.OnEvent(ServiceEvent(2, "payment", "error_ratio", kNoon));
+  c.OnEvent(fresh_logs);
+  c.Advance(kNoon + 30 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  const Incident* i = c.Incidents()[0];
+  ASSERT_EQ(i->events.size(), 2u);
+  EXPECT_EQ(i->events[1].id, 3u);
+}
+
 }  // namespace
 }  // namespace augur::rca

@@ -66,6 +66,22 @@ bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
          series.family != "service_graph";
 }
 
+double OwnEvidenceWeight(const detect::AnomalyEvent& event) {
+  const detect::SeriesRef& series = event.series;
+  const bool up = event.observed > event.expected;
+  // Trace evidence rising: the node itself fails or slows.
+  if (IsTraceEvidenceSignal(series)) return up ? 1.0 : 0.0;
+  // More requests from outside than usual enter here: a cause from outside the fleet.
+  if (series.family == "service_graph" && series.signal == "rate" &&
+      series.Label("client") == "user") {
+    return up ? 1.0 : 0.0;
+  }
+  if (!IsOwnEvidenceSignal(series)) return 0;
+  // Logs and runtime metrics: its own, but noisier and often a consequence (queues grow when
+  // callees are slow).
+  return series.family == "logs" ? 0.7 : 0.5;
+}
+
 std::string NodeOf(const detect::AnomalyEvent& event) {
   if (event.series.family == "service_graph") return std::string(event.series.Label("server"));
   return event.service;
@@ -81,9 +97,9 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     if (name.empty() || name == "user") continue;
     Node& n = nodes[name];
     double s = Surprise(e.peak_score);
-    if (IsOwnEvidenceSignal(e.series)) {
-      if (s > n.own) {
-        n.own = s;
+    if (const double weight = OwnEvidenceWeight(e); weight > 0) {
+      if (weight * s > n.own) {
+        n.own = weight * s;
         n.strongest_own = &e;
       }
     }

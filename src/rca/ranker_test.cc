@@ -72,6 +72,42 @@ TEST(RankerTest, ADeployShortlyBeforeTheIncidentTipsTheBalance) {
   EXPECT_EQ(Joined(candidates[1]).find("deploy"), std::string::npos);
 }
 
+TEST(RankerTest, ErrorsThatOriginateInACalleeOutweighItsCallersErrorLogs) {
+  // checkout logs errors and fails; payment's traces show the errors start in its own spans.
+  auto logs = ServiceEvent(3, "checkout", "rate", kNoon);
+  logs.series =
+      detect::SeriesRef{"logs", {{"service_name", "checkout"}, {"severity", "ERROR"}}, "rate"};
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "error_ratio", kNoon),
+      ServiceEvent(2, "payment", "error_ratio", kNoon + 10 * kSec),
+      logs,
+      ServiceEvent(4, "payment", "error_origin_rate", kNoon + 10 * kSec),
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_GE(candidates.size(), 2u);
+  EXPECT_EQ(candidates[0].service, "payment");
+  EXPECT_NE(Joined(candidates[0]).find("its own signals: error_origin_rate"), std::string::npos)
+      << Joined(candidates[0]);
+}
+
+TEST(RankerTest, MoreRequestsFromOutsideMakeTheEntryPointTheCause) {
+  // A surge: everything downstream is busier and slower; only frontend's inbound rate from
+  // "user" says where it came from.
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon),
+      ServiceEvent(2, "payment", "p95_latency_ms", kNoon),
+      ServiceEvent(3, "cart", "rate", kNoon),
+      EdgeEvent(4, "user", "frontend", "rate", kNoon + 10 * kSec),
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "frontend");
+  // A drop of outside requests is a symptom, not a cause.
+  events[3].observed = 10;
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  EXPECT_NE(candidates[0].service, "frontend");
+}
+
 TEST(RankerTest, NoEventsNoCandidates) {
   EXPECT_TRUE(Ranker().Rank({}, ShopGraph(), {}, kNoon).empty());
 }
