@@ -85,9 +85,8 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
     core::TimeNs window = WindowOf(span.end_time_ns);
     late += window == model::kLateWindow ? 1 : 0;
     span_metrics_.Add(service_id, span, window);
-    graph_.Add(batch, span, service_id, window);
-    const uint32_t peer = span.kind == model::SpanKind::kClient ? graph_.PeerOf(batch, span) : 0;
-    trace_evidence_.Add(span, service_id, peer, window);
+    const uint32_t peer = graph_.Add(batch, span, service_id, window);
+    trace_evidence_.Add(span, service_id, span.kind == model::SpanKind::kClient ? peer : 0, window);
     scratch_times_.push_back(span.end_time_ns);
   }
   AdvanceFromScratchTimes();

@@ -52,31 +52,29 @@ bool ServiceGraphBuilder::IsDatabaseCall(const model::SpanBatch& batch,
   return false;
 }
 
-void ServiceGraphBuilder::Add(const model::SpanBatch& batch, const model::Span& span,
-                              uint32_t service_id, core::TimeNs window_start) {
+uint32_t ServiceGraphBuilder::Add(const model::SpanBatch& batch, const model::Span& span,
+                                  uint32_t service_id, core::TimeNs window_start) {
   const bool failed = span.status_code == model::StatusCode::kError;
   const double duration_s = Seconds(span.DurationNs());
+  const bool client_side = IsClientSide(span.kind);
+  const uint32_t peer = client_side ? PeerOf(batch, span) : 0;
 
-  if (span.kind == model::SpanKind::kClient && IsDatabaseCall(batch, span)) {
-    uint32_t peer = PeerOf(batch, span);
-    if (peer != 0) {
-      Emit(service_id, peer, ConnectionType::kDatabase, window_start, failed, duration_s, -1);
-      return;
-    }
+  if (span.kind == model::SpanKind::kClient && peer != 0 && IsDatabaseCall(batch, span)) {
+    Emit(service_id, peer, ConnectionType::kDatabase, window_start, failed, duration_s, -1);
+    return peer;
   }
   if (IsServerSide(span.kind) && span.IsRoot()) {
     Emit(user_id_, service_id, ConnectionType::kVirtual, window_start, failed, -1, duration_s);
-    return;
+    return peer;
   }
-  if (!IsClientSide(span.kind) && !IsServerSide(span.kind)) return;
+  if (!client_side && !IsServerSide(span.kind)) return peer;
 
-  const bool client_side = IsClientSide(span.kind);
   PendingKey key{span.trace_id, client_side ? span.span_id : span.parent_span_id};
   auto it = pending_.find(key);
   if (it == pending_.end()) {
     if (pending_.size() >= config_.max_pending) {
       dropped_[SideCount{service_id, client_side, ConnectionType::kDirect}] += 1;
-      return;
+      return peer;
     }
     Pending p;
     p.event_time = span.end_time_ns;
@@ -88,7 +86,7 @@ void ServiceGraphBuilder::Add(const model::SpanBatch& batch, const model::Span& 
       p.client = service_id;
       p.client_failed = failed;
       p.client_duration_s = duration_s;
-      p.peer = PeerOf(batch, span);
+      p.peer = peer;
     } else {
       p.has_server = true;
       p.server = service_id;
@@ -96,13 +94,13 @@ void ServiceGraphBuilder::Add(const model::SpanBatch& batch, const model::Span& 
       p.server_duration_s = duration_s;
     }
     pending_.emplace(key, p);
-    return;
+    return peer;
   }
 
   Pending& p = it->second;
   if (client_side == p.has_client) {
     // A second span claiming the same side (duplicate delivery): the first one stands.
-    return;
+    return peer;
   }
   if (client_side) {
     p.client = service_id;
@@ -121,6 +119,7 @@ void ServiceGraphBuilder::Add(const model::SpanBatch& batch, const model::Span& 
   Emit(p.client, p.server, type, p.window_start, p.client_failed || p.server_failed,
        p.client_duration_s, p.server_duration_s);
   pending_.erase(it);
+  return peer;
 }
 
 void ServiceGraphBuilder::Emit(uint32_t client, uint32_t server, ConnectionType type,

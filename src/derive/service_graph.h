@@ -47,8 +47,10 @@ class ServiceGraphBuilder {
   ServiceGraphBuilder(ServiceGraphConfig config, Interner* services);
 
   // Adds a span of service `service_id` whose edge contributions count in `window_start`.
-  void Add(const model::SpanBatch& batch, const model::Span& span, uint32_t service_id,
-           core::TimeNs window_start);
+  // Returns the peer a client-side span's attributes name (PeerOf; 0 if none or not client-side),
+  // looked up once for the graph and whoever else needs it.
+  uint32_t Add(const model::SpanBatch& batch, const model::Span& span, uint32_t service_id,
+               core::TimeNs window_start);
 
   // Expires spans that waited past the ttl: `watermark` is the shard's event time; `all` expires
   // every waiting span (shutdown, or an idle pipeline).

@@ -60,14 +60,14 @@ void TraceEvidenceBuilder::Add(const model::Span& span, uint32_t service_id, uin
 void TraceEvidenceBuilder::Expire(core::TimeNs watermark, bool all) {
   // Children end before their parents: counting in order of event time hands an internal span's
   // remote time to its parent before the parent counts.
-  std::vector<std::pair<core::TimeNs, Key>> due;
+  due_.clear();
   for (const auto& [key, e] : pending_) {
-    if (all || e.event_time < watermark - config_.ttl_ns) due.emplace_back(e.event_time, key);
+    if (all || e.event_time < watermark - config_.ttl_ns) due_.emplace_back(e.event_time, key);
   }
-  std::sort(due.begin(), due.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [t, key] : due) {
-    auto it = pending_.find(key);
-    if (it == pending_.end()) continue;
+  std::sort(due_.begin(), due_.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [t, key] : due_) {
+    auto it = pending_.find(key);  // every due key is pending: only this loop erases
     const Entry e = it->second;
     pending_.erase(it);
     Count(key, e);

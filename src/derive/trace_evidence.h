@@ -104,6 +104,7 @@ class TraceEvidenceBuilder {
   absl::flat_hash_map<NodeWindow, size_t> index_;  // into partials_
   std::vector<model::TracePartial> partials_;      // names filled at flush
   std::vector<uint32_t> partial_nodes_;
+  std::vector<std::pair<core::TimeNs, Key>> due_;  // Expire's scratch, kept for its capacity
   uint64_t dropped_ = 0;
 };
 

@@ -69,8 +69,9 @@ double CountEvidence::Tail(const CountWindow& w) const {
     if (poisson) return Clean(PoissonTail(mean / phi, events / phi, w.up));
     return Clean(BinomialTail(trials / phi, events / phi, mean / trials, w.up));
   };
-  const double one = tail(w.trials, w.events, w.trials * Probability(w, w.up));
-  double trials = w.trials, events = w.events, mean = w.trials * Probability(w, w.up);
+  const double mean_one = w.trials * Probability(w, w.up);
+  const double one = tail(w.trials, w.events, mean_one);
+  double trials = w.trials, events = w.events, mean = mean_one;
   for (const Past& p : past_) {
     if (!(p.trials > 0)) continue;
     CountWindow old = w;
