@@ -50,13 +50,14 @@ void IncidentEngine::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
-  Pass(false);
+  Pass(false, /*flush=*/true);
 }
 
 void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) {
   {
     std::lock_guard lock(queue_mu_);
-    if (events_.size() + changes_.size() < config_.max_queued) {
+    if (events_.size() + changes_.size() + waiting_count_.load(std::memory_order_relaxed) <
+        config_.max_queued) {
       events_.push_back(event);
       return;
     }
@@ -67,7 +68,8 @@ void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) {
 void IncidentEngine::OnChange(const model::ChangeEvent& change) {
   {
     std::lock_guard lock(queue_mu_);
-    if (events_.size() + changes_.size() < config_.max_queued) {
+    if (events_.size() + changes_.size() + waiting_count_.load(std::memory_order_relaxed) <
+        config_.max_queued) {
       changes_.push_back(change);
       return;
     }
@@ -89,7 +91,10 @@ void IncidentEngine::Run() {
   }
 }
 
-void IncidentEngine::Pass(bool refresh_graph) {
+void IncidentEngine::Pass(bool refresh_graph, bool flush) {
+  // The event time first: every event at or before it is already queued (a series shard publishes
+  // its watermark after raising its events).
+  const core::TimeNs now = now_ ? now_() : INT64_MAX;
   std::vector<detect::AnomalyEvent> events;
   std::vector<model::ChangeEvent> changes;
   {
@@ -99,7 +104,6 @@ void IncidentEngine::Pass(bool refresh_graph) {
   }
   std::vector<rca::GraphEdge> edges;
   if (refresh_graph && graph_) edges = graph_();
-  const core::TimeNs now = now_ ? now_() : 0;
 
   std::lock_guard lock(mu_);
   if (refresh_graph && !edges.empty()) correlator_.UpdateGraph(std::move(edges));
@@ -107,15 +111,21 @@ void IncidentEngine::Pass(bool refresh_graph) {
   for (const model::ChangeEvent& c : changes) correlator_.OnChange(c);
   const size_t open_before = correlator_.open_count();
   // In event-time order, closing what went quiet before each: a pass may hold minutes of event
-  // time when telemetry arrives faster than real time.
-  std::stable_sort(events.begin(), events.end(), [](const auto& a, const auto& b) {
+  // time when telemetry arrives faster than real time. Events ahead of `now` wait.
+  for (detect::AnomalyEvent& e : events) waiting_.push_back(std::move(e));
+  std::stable_sort(waiting_.begin(), waiting_.end(), [](const auto& a, const auto& b) {
     return rca::EventTime(a) < rca::EventTime(b);
   });
-  for (const detect::AnomalyEvent& e : events) {
+  size_t done = 0;
+  for (; done < waiting_.size(); ++done) {
+    const detect::AnomalyEvent& e = waiting_[done];
+    if (!flush && rca::EventTime(e) > now) break;
     correlator_.CloseIdle(rca::EventTime(e));
     correlator_.OnEvent(e);
   }
-  last_now_ = std::max(last_now_, now);
+  waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(done));
+  waiting_count_.store(waiting_.size(), std::memory_order_relaxed);
+  if (now != INT64_MAX && now != INT64_MIN) last_now_ = std::max(last_now_, now);
   std::vector<uint64_t> changed = correlator_.Advance(last_now_);
   if (correlator_.open_count() > open_before) {
     opened_total_->Add(correlator_.open_count() - open_before);

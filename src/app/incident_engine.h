@@ -3,6 +3,8 @@
 // feeds them to the rca::Correlator, refreshes its service graph, advances it in event time, and
 // writes every incident that changed to the incident store (SQLite under the data directory).
 //
+// Events reach the correlator in event-time order once every series shard's watermark has
+// passed them (shards progress at different speeds when telemetry arrives faster than real time).
 // Bounded: at most `max_queued` events and changes wait; beyond that they are dropped and
 // counted (augur_rca_inputs_dropped_total). Queries take a snapshot under the engine's mutex.
 //
@@ -57,7 +59,10 @@ class IncidentEngine {
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const model::ChangeEvent& change);
   // Runs one pass on the calling thread (tests and tools; the engine thread does this each tick).
-  void Pass(bool refresh_graph);
+  // Events wait until the event-time source has passed them (every series shard has scored that
+  // far, so no earlier event can still come), then go to the correlator in event-time order;
+  // `flush` hands over all of them (at shutdown).
+  void Pass(bool refresh_graph, bool flush = false);
 
   // Summaries (rca::IncidentSummaryJson) overlapping [since, until], newest first; in-memory
   // incidents and, beyond them, stored ones.
@@ -81,9 +86,11 @@ class IncidentEngine {
   std::vector<detect::AnomalyEvent> events_;
   std::vector<model::ChangeEvent> changes_;
   bool stopping_ = false;
+  std::atomic<size_t> waiting_count_{0};  // waiting_.size(), for the queue bound
 
   std::mutex mu_;  // the correlator and the pass
   rca::Correlator correlator_;
+  std::vector<detect::AnomalyEvent> waiting_;  // taken from the queue, ahead of the event time
   core::TimeNs last_graph_refresh_ = 0;  // wall
   core::TimeNs last_now_ = 0;            // event time of the last pass
 

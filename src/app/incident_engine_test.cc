@@ -83,7 +83,8 @@ TEST_F(IncidentEngineTest, EventsBecomeARankedIncidentThatIsStoredAndOutlivesARe
   std::vector<nlohmann::json> list = again.List({});
   ASSERT_EQ(list.size(), 1u);
   EXPECT_FALSE(list[0].contains("timeline"));  // the list form
-  again.OnEvent(rca::ServiceEvent(9, "cart", "p95_latency_ms", now_ + 600 * kSec));
+  now_ += 600 * kSec;
+  again.OnEvent(rca::ServiceEvent(9, "cart", "p95_latency_ms", now_ - 60 * kSec));
   again.Pass(true);
   list = again.List({});
   ASSERT_EQ(list.size(), 2u);
@@ -91,6 +92,42 @@ TEST_F(IncidentEngineTest, EventsBecomeARankedIncidentThatIsStoredAndOutlivesARe
   store::IncidentQuery open_only;
   open_only.open_only = true;
   EXPECT_EQ(again.List(open_only).size(), 1u);
+}
+
+// Series shards score at different speeds when telemetry arrives faster than real time: an event
+// ahead of the slowest shard waits, so the earlier events of the other shard still group with it.
+TEST_F(IncidentEngineTest, EventsWaitForTheSlowestShardAndGroupInEventTimeOrder) {
+  core::SelfMetrics metrics;
+  IncidentEngineConfig c = Config();
+  c.db_path.clear();
+  IncidentEngine engine(c, &metrics);
+  ASSERT_TRUE(engine.Start([] { return rca::ShopGraph(); }, [this] { return now_; }).ok());
+  engine.Pass(/*refresh_graph=*/true);
+  // One shard is 20 minutes ahead: a cart anomaly there, long after a payment fault.
+  detect::AnomalyEvent late = rca::ServiceEvent(7, "cart", "p95_latency_ms", kNoon + 1200 * kSec);
+  engine.OnEvent(late);
+  now_ = kNoon + 30 * kSec;  // the slowest shard
+  engine.Pass(false);
+  EXPECT_EQ(engine.open_count(), 0u);  // waits: the slowest shard has not scored that far
+  // The slow shard catches up: payment's fault (open, then cleared) and checkout behind it.
+  engine.OnEvent(rca::ServiceEvent(1, "payment", "error_ratio", kNoon));
+  engine.OnEvent(rca::ServiceEvent(2, "checkout", "error_ratio", kNoon + 20 * kSec));
+  for (uint64_t e : {1, 2}) {
+    detect::AnomalyEvent closed =
+        rca::ServiceEvent(e, e == 1 ? "payment" : "checkout", "error_ratio", kNoon);
+    closed.open = false;
+    closed.end_ns = kNoon + 180 * kSec;
+    engine.OnEvent(closed);
+  }
+  now_ = kNoon + 1300 * kSec;
+  engine.Pass(false);
+  // The payment incident closed (in event time, before the cart anomaly) and cart opened its own.
+  std::vector<nlohmann::json> list = engine.List({});
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0]["root_cause"], "cart");
+  EXPECT_TRUE(list[0]["open"].get<bool>());
+  EXPECT_EQ(list[1]["root_cause"], "payment");
+  EXPECT_FALSE(list[1]["open"].get<bool>());
 }
 
 TEST_F(IncidentEngineTest, AFullQueueDropsAndCounts) {

@@ -121,6 +121,8 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
     }
   }
   series_count_ = std::make_unique<std::atomic<size_t>[]>(n);
+  series_watermark_ = std::make_unique<std::atomic<core::TimeNs>[]>(n);
+  for (int i = 0; i < n; ++i) series_watermark_[i].store(INT64_MIN, std::memory_order_relaxed);
   series_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
   miner_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
   auto sum = [n](const std::atomic<size_t>* values) {
@@ -161,7 +163,14 @@ absl::Status Pipeline::Start() {
       }
       return edges;
     };
-    auto now = [this] { return max_watermark_.load(std::memory_order_relaxed); };
+    // Event time as far as every series shard has scored: events up to it have all been raised.
+    auto now = [this] {
+      core::TimeNs lowest = INT64_MAX;
+      for (size_t i = 0; i < series_.size(); ++i) {
+        lowest = std::min(lowest, series_watermark_[i].load(std::memory_order_acquire));
+      }
+      return lowest;
+    };
     if (auto s = incidents_->Start(graph, now); !s.ok()) return s;
   }
   running_ = true;
@@ -501,6 +510,8 @@ void Pipeline::RunSeriesShard(int index) {
                  },
                  message.payload);
       if (!control) queue.Release(message.units);
+      // After the events this message raised were handed to the correlator.
+      series_watermark_[index].store(table.watermark(), std::memory_order_release);
     } else if (queue.closed() && queue.Empty()) {
       break;
     }

@@ -116,6 +116,9 @@ class Pipeline final : public api::Backend {
   // Per series shard, refreshed by its thread each second: span-metric series and bytes held.
   std::unique_ptr<std::atomic<size_t>[]> series_count_;
   std::unique_ptr<std::atomic<size_t>[]> series_bytes_;
+  // Per series shard, after each message: its event-time watermark (how far its models have
+  // scored; INT64_MIN before every stage-1 shard reported). The correlator follows the lowest.
+  std::unique_ptr<std::atomic<core::TimeNs>[]> series_watermark_;
   // Per derive shard, refreshed at each flush: bytes held by its log template miners.
   std::unique_ptr<std::atomic<size_t>[]> miner_bytes_;
   std::unique_ptr<exporter::LogExporters> exporters_;  // null when no exporter is enabled
