@@ -77,6 +77,17 @@ void IncidentEngine::OnChange(const model::ChangeEvent& change) {
   dropped_total_->Add();
 }
 
+void IncidentEngine::OnPlacement(const model::Placement& placement) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (placements_.size() < config_.max_queued) {
+      placements_.push_back(placement);
+      return;
+    }
+  }
+  dropped_total_->Add();
+}
+
 void IncidentEngine::Run() {
   std::unique_lock lock(queue_mu_);
   while (!stopping_) {
@@ -97,10 +108,12 @@ void IncidentEngine::Pass(bool refresh_graph, bool flush) {
   const core::TimeNs now = now_ ? now_() : INT64_MAX;
   std::vector<detect::AnomalyEvent> events;
   std::vector<model::ChangeEvent> changes;
+  std::vector<model::Placement> placements;
   {
     std::lock_guard lock(queue_mu_);
     events.swap(events_);
     changes.swap(changes_);
+    placements.swap(placements_);
   }
   std::vector<rca::GraphEdge> edges;
   if (refresh_graph && graph_) edges = graph_();
@@ -109,6 +122,7 @@ void IncidentEngine::Pass(bool refresh_graph, bool flush) {
   if (refresh_graph && !edges.empty()) correlator_.UpdateGraph(std::move(edges));
   // Changes first: an incident that a deploy explains should see it when it is ranked.
   for (const model::ChangeEvent& c : changes) correlator_.OnChange(c);
+  for (const model::Placement& p : placements) correlator_.OnPlacement(p);
   const size_t open_before = correlator_.open_count();
   // In event-time order, closing what went quiet before each: a pass may hold minutes of event
   // time when telemetry arrives faster than real time. Events ahead of `now` wait.

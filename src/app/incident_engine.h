@@ -58,6 +58,7 @@ class IncidentEngine {
 
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const model::ChangeEvent& change);
+  void OnPlacement(const model::Placement& placement);
   // Runs one pass on the calling thread (tests and tools; the engine thread does this each tick).
   // Events wait until the event-time source has passed them (every series shard has scored that
   // far, so no earlier event can still come), then go to the correlator in event-time order;
@@ -85,14 +86,15 @@ class IncidentEngine {
   std::condition_variable wake_;
   std::vector<detect::AnomalyEvent> events_;
   std::vector<model::ChangeEvent> changes_;
+  std::vector<model::Placement> placements_;
   bool stopping_ = false;
   std::atomic<size_t> waiting_count_{0};  // waiting_.size(), for the queue bound
 
   std::mutex mu_;  // the correlator and the pass
   rca::Correlator correlator_;
   std::vector<detect::AnomalyEvent> waiting_;  // taken from the queue, ahead of the event time
-  core::TimeNs last_graph_refresh_ = 0;  // wall
-  core::TimeNs last_now_ = 0;            // event time of the last pass
+  core::TimeNs last_graph_refresh_ = 0;        // wall
+  core::TimeNs last_now_ = 0;                  // event time of the last pass
 
   std::thread thread_;
   std::atomic<size_t> open_count_{0};

@@ -443,6 +443,9 @@ void Pipeline::FlushDerive(int index, derive::DeriveShard& shard, bool expire_al
   for (const model::ChangeEvent& c : shard.TakeChanges()) {
     if (incidents_ != nullptr) incidents_->OnChange(c);
   }
+  for (const model::Placement& p : shard.TakePlacements()) {
+    if (incidents_ != nullptr) incidents_->OnPlacement(p);
+  }
   for (size_t j = 0; j < out.size(); ++j) {
     out[j].source_shard = index;
     bus_->PushPartials(static_cast<int>(j), std::move(out[j]));

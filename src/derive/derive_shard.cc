@@ -81,6 +81,7 @@ void DeriveShard::ConsumeSpans(const model::SpanBatch& batch, std::span<const ui
       if (!resource.service_version.empty()) {
         NoteVersion(resource.service_name, resource.service_version, span.start_time_ns);
       }
+      NotePlacement(batch, resource);
     }
     core::TimeNs window = WindowOf(span.end_time_ns);
     late += window == model::kLateWindow ? 1 : 0;
@@ -114,6 +115,18 @@ void DeriveShard::NoteVersion(std::string_view service, std::string_view version
                                         fmt::format("version {} -> {}", seen.back(), version)});
   seen.emplace_back(version);
   if (seen.size() > kMaxVersions) seen.erase(seen.begin());
+}
+
+void DeriveShard::NotePlacement(const model::SpanBatch& batch, const model::Resource& resource) {
+  const auto attributes = batch.AttributesOf(resource.attributes);
+  std::string_view host = model::FindStringAttribute(attributes, "k8s.node.name");
+  if (host.empty()) host = model::FindStringAttribute(attributes, "host.name");
+  if (host.empty() || placements_seen_.size() >= kMaxPlacements) return;
+  std::string key;
+  key.reserve(resource.service_name.size() + 1 + host.size());
+  key.append(resource.service_name).append(1, '\x1f').append(host);
+  if (!placements_seen_.insert(std::move(key)).second) return;
+  placements_.push_back(model::Placement{std::string(resource.service_name), std::string(host)});
 }
 
 void DeriveShard::AdvanceFromScratchTimes() {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/self_metrics.h"
 #include "core/time.h"
@@ -93,6 +94,10 @@ class DeriveShard {
   // shown before (kMaxVersions remembered per service; the first version seen is no change).
   std::vector<model::ChangeEvent> TakeChanges() { return std::move(changes_); }
   static constexpr size_t kMaxVersions = 8;
+  // (service, host) pairs seen for the first time since the last call (model::Placement); at most
+  // kMaxPlacements pairs are remembered per shard.
+  std::vector<model::Placement> TakePlacements() { return std::move(placements_); }
+  static constexpr size_t kMaxPlacements = 200'000;
 
  private:
   core::TimeNs WindowOf(core::TimeNs t) const;
@@ -101,6 +106,7 @@ class DeriveShard {
   // time among them.
   void AdvanceFromScratchTimes();
   void NoteVersion(std::string_view service, std::string_view version, core::TimeNs t);
+  void NotePlacement(const model::SpanBatch& batch, const model::Resource& resource);
 
   DeriveConfig config_;
   int stage2_shards_;
@@ -122,6 +128,8 @@ class DeriveShard {
   // Versions seen per service, most recent last; bounded by config_.max_services.
   absl::flat_hash_map<std::string, std::vector<std::string>> versions_;
   std::vector<model::ChangeEvent> changes_;
+  absl::flat_hash_set<std::string> placements_seen_;  // "service\x1fhost"
+  std::vector<model::Placement> placements_;
 
   core::Counter* spans_total_;
   core::Counter* late_spans_total_;

@@ -358,5 +358,33 @@ TEST(DeriveShardTest, ANewVersionIsADeployAndOldOnesAreNot) {
   EXPECT_TRUE(shard.TakeChanges().empty());
 }
 
+TEST(DeriveShardTest, EachServiceAndHostPairIsReportedOnce) {
+  core::SelfMetrics metrics;
+  DeriveShard shard(DeriveConfig{}, 1, &metrics);
+  auto span_on = [&](std::string_view service, std::string_view key, std::string_view host,
+                     core::TimeNs t) {
+    model::SpanBatchBuilder b;
+    uint32_t r = b.AddResource(service);
+    b.AddResourceAttribute(r, "service.namespace", "shop");
+    if (!key.empty()) b.AddResourceAttribute(r, key, host);
+    b.AddSpan(r, "op", SpanKind::kServer, MakeTraceId(static_cast<uint64_t>(t)), MakeSpanId(1), {},
+              t, t + 5);
+    shard.ConsumeSpans(b.batch(), b.AllIndices());
+  };
+  span_on("cart", "k8s.node.name", "node-1", kT0);
+  span_on("cart", "k8s.node.name", "node-1", kT0 + kS);
+  span_on("index", "host.name", "node-1", kT0 + kS);
+  span_on("search", "", "", kT0 + kS);  // no host: nothing to report
+  std::vector<model::Placement> placements = shard.TakePlacements();
+  ASSERT_EQ(placements.size(), 2u);
+  EXPECT_EQ(placements[0].service, "cart");
+  EXPECT_EQ(placements[0].host, "node-1");
+  EXPECT_EQ(placements[1].service, "index");
+  span_on("cart", "k8s.node.name", "node-2", kT0 + 2 * kS);  // rescheduled: a new pair
+  placements = shard.TakePlacements();
+  ASSERT_EQ(placements.size(), 1u);
+  EXPECT_EQ(placements[0].host, "node-2");
+}
+
 }  // namespace
 }  // namespace augur::derive

@@ -17,4 +17,12 @@ struct ChangeEvent {
   std::string description;  // "version 1.4.2 -> 1.5.0"
 };
 
+// Where a service runs: one (service, host) pair, the host being the resource's `k8s.node.name`
+// (else `host.name`). Stage 1 reports each pair once; the correlator uses them to find services
+// that share a machine (a noisy neighbour starves the others of CPU).
+struct Placement {
+  std::string service;
+  std::string host;
+};
+
 }  // namespace augur::model

@@ -21,6 +21,19 @@ class SpanBatchBuilder {
     return static_cast<uint32_t>(batch_.resources.size() - 1);
   }
 
+  // Adds a string attribute to resource `resource` (added last: its attributes stay contiguous).
+  void AddResourceAttribute(uint32_t resource, std::string_view key, std::string_view value) {
+    Resource& r = batch_.resources[resource];
+    if (r.attributes.count == 0)
+      r.attributes.begin = static_cast<uint32_t>(batch_.attributes.size());
+    KeyValue kv;
+    kv.key = batch_.storage.Copy(key);
+    kv.value.type = ValueType::kString;
+    kv.value.str = batch_.storage.Copy(value);
+    batch_.attributes.push_back(kv);
+    ++r.attributes.count;
+  }
+
   // Adds a span; `attributes` are string-valued.
   Span& AddSpan(uint32_t resource, std::string_view name, SpanKind kind, TraceId trace, SpanId id,
                 SpanId parent, core::TimeNs start_ns, core::TimeNs end_ns,

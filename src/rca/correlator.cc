@@ -73,13 +73,24 @@ void Correlator::Merge(uint64_t into, uint64_t from) {
 
 bool IsSymptom(const detect::AnomalyEvent& event) {
   const std::string& f = event.series.family;
-  return (f == "span_metrics" || f == "service" || f == "service_graph") &&
-         !IsTraceEvidenceSignal(event.series);
+  if (IsTraceEvidenceSignal(event.series)) return event.observed > event.expected;
+  return f == "span_metrics" || f == "service" || f == "service_graph";
 }
 
 uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   std::set<std::string> near = Neighbourhood(NodeOf(event));
   near.insert(event.service);
+  // A service's runtime metrics (its CPU) also join incidents of services on the same hosts.
+  std::set<std::string> sharing;
+  if (IsRuntimeMetric(event.series)) {
+    auto hosts = hosts_.find(event.service);
+    if (hosts != hosts_.end()) {
+      for (const std::string& host : hosts->second) {
+        const std::set<std::string>& on_host = tenants_[host];
+        sharing.insert(on_host.begin(), on_host.end());
+      }
+    }
+  }
   std::vector<uint64_t> matches;
   for (const auto& [id, incident] : open_) {
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
@@ -93,7 +104,8 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     bool connected = false;
     for (const detect::AnomalyEvent& e : incident.events) {
       if (!IsSymptom(e)) continue;
-      if (near.contains(NodeOf(e)) || near.contains(e.service)) {
+      if (near.contains(NodeOf(e)) || near.contains(e.service) || sharing.contains(NodeOf(e)) ||
+          sharing.contains(e.service)) {
         connected = true;
         break;
       }
@@ -172,8 +184,16 @@ void Correlator::OnChange(const ChangeEvent& change) {
   }
 }
 
+void Correlator::OnPlacement(const model::Placement& placement) {
+  if (placement_count_ >= kMaxPlacements) return;
+  if (hosts_[placement.service].insert(placement.host).second) {
+    tenants_[placement.host].insert(placement.service);
+    ++placement_count_;
+  }
+}
+
 void Correlator::Rank(Incident& incident) {
-  incident.candidates = ranker_.Rank(incident.events, edges_, changes_, incident.start_ns);
+  incident.candidates = ranker_.Rank(incident.events, edges_, changes_, incident.start_ns, &hosts_);
 
   // Impacted services: user-facing entry points (called by "user") first, then by first anomaly.
   std::set<std::string> entry_points;

@@ -2,12 +2,12 @@
 // (deploys, restarts), and turns them into incidents with ranked root-cause candidates.
 //
 // Grouping: an event joins an open incident when its service lies within `max_hops` of one of the
-// incident's services on the (undirected) service graph and the incident has been active within
-// `join_window_ns`; an event that would join two incidents merges them; otherwise it opens a new
-// incident. Evidence that began more than `evidence_lead_ns` before an incident does not join it.
-// An incident closes when all its events have cleared and `grace_ns` of event time has passed.
-// Muted events, evidence (see IsSymptom) and events that have already closed never open incidents
-// (they join ones that exist).
+// incident's services on the (undirected) service graph (runtime metrics also when the service
+// shares a host with one of them) and the incident has been active within `join_window_ns`; an
+// event that would join two incidents merges them; otherwise it opens a new incident. Evidence that
+// began more than `evidence_lead_ns` before an incident does not join it. An incident closes when
+// all its events have cleared and `grace_ns` of event time has passed. Muted events, evidence (see
+// IsSymptom) and events that have already closed never open incidents (they join ones that exist).
 //
 // Time is event time (the events' own timestamps and the pipeline's watermark).
 // Not thread-safe: the pipeline runs one correlator on one thread.
@@ -41,9 +41,10 @@ struct CorrelatorConfig {
 };
 
 // Symptoms (RED signals of services, operations and calls: span_metrics, service and
-// service_graph events) open incidents and hold them open. Everything else — ingested metrics
-// (CPU, memory, queues), log anomalies — is evidence: it joins an incident near its service and
-// informs the ranking, but neither opens nor prolongs one.
+// service_graph events, and a rise of a service's trace evidence: errors that originate in it,
+// its own time, the wire time of calls into it) open incidents and hold them open. Everything else
+// — ingested metrics (CPU, memory, queues), log anomalies — is evidence: it joins an incident near
+// its service and informs the ranking, but neither opens nor prolongs one.
 bool IsSymptom(const detect::AnomalyEvent& event);
 
 // When an event's latest state happened: its end once closed, else its latest peak or its start.
@@ -58,6 +59,9 @@ class Correlator {
   // The current state of an anomaly event (opened, updated or closed).
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const ChangeEvent& change);
+  // A service runs on a host (at most kMaxPlacements pairs are kept).
+  void OnPlacement(const model::Placement& placement);
+  static constexpr size_t kMaxPlacements = 200'000;
   // Closes the incidents whose grace has passed at event time `now` (ranked as they close). Feeding
   // events in event-time order with CloseIdle(EventTime(event)) before each keeps grouping the
   // same however many of them arrive at once (a replay at high speed).
@@ -89,6 +93,9 @@ class Correlator {
   std::vector<Incident> closed_;                            // oldest first
   absl::flat_hash_map<uint64_t, uint64_t> event_incident_;  // event id -> incident id
   std::vector<ChangeEvent> changes_;                        // recent, oldest first
+  Placements hosts_;                                        // service -> hosts
+  std::map<std::string, std::set<std::string>> tenants_;    // host -> services
+  size_t placement_count_ = 0;
   std::set<uint64_t> dirty_;
   std::vector<uint64_t> closed_since_;  // closed since the last Advance
   uint64_t next_id_ = 1;

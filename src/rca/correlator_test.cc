@@ -165,5 +165,38 @@ TEST(CorrelatorTest, EvidenceFromWellBeforeTheIncidentDoesNotJoinIt) {
   EXPECT_EQ(i->events[1].id, 3u);
 }
 
+TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  // index runs far from payment on the graph, but on the same node.
+  c.OnPlacement({"payment", "node-1"});
+  c.OnPlacement({"index", "node-1"});
+  c.OnPlacement({"search", "node-2"});
+  c.OnEvent(ServiceEvent(1, "payment", "p95_latency_ms", kNoon));
+  c.OnEvent(RuntimeEvent(2, "index", "process_cpu_utilization_ratio", kNoon + kSec));
+  auto logs = ServiceEvent(3, "index", "rate", kNoon + kSec);
+  logs.series.family = "logs";
+  c.OnEvent(logs);
+  c.OnEvent(RuntimeEvent(4, "search", "process_cpu_utilization_ratio", kNoon + kSec));
+  c.Advance(kNoon + 2 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  const Incident* i = c.Incidents()[0];
+  ASSERT_EQ(i->events.size(), 2u);
+  EXPECT_EQ(i->events[1].id, 2u);
+}
+
+TEST(CorrelatorTest, TrailingTraceEvidenceOpensAnIncidentWhenItRises) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  // Only payment's own time rose (its callers' latency not yet): that is a symptom already.
+  c.OnEvent(ServiceEvent(1, "payment", "self_time_p95_ms", kNoon));
+  auto fell = ServiceEvent(2, "search", "self_time_p95_ms", kNoon);
+  fell.observed = 10;  // less own time than usual: no symptom
+  c.OnEvent(fell);
+  c.Advance(kNoon + kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->events[0].service, "payment");
+}
+
 }  // namespace
 }  // namespace augur::rca

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,9 @@ namespace augur::rca {
 
 // A deploy or restart (model/change.h).
 using ChangeEvent = model::ChangeEvent;
+
+// The hosts each service runs on (model::Placement), for services that share a machine.
+using Placements = std::map<std::string, std::set<std::string>>;
 
 // One edge of the service graph as the correlator sees it.
 struct GraphEdge {

@@ -19,6 +19,33 @@ double Surprise(double score) {
 
 std::string Clock(core::TimeNs t) { return core::FormatRfc3339(t).substr(11, 8); }
 
+// A node that serves this many times its usual requests is busier because of its callers (or of
+// users, at an entry point).
+constexpr double kBusier = 1.5;
+// What its latency, own time, runtime metrics and rising rates still count for then: slow and
+// saturated because busier, not broken.
+constexpr double kBusierWeight = 0.3;
+
+// An event that shows clearly more requests arriving at its node: the rate of the node as a
+// whole, of one of its SERVER operations, or of a call into it.
+bool IsArrivalRise(const detect::AnomalyEvent& e) {
+  if (e.series.signal != "rate" || !(e.expected > 0) || e.observed < kBusier * e.expected) {
+    return false;
+  }
+  if (e.series.family == "service" || e.series.family == "service_graph") return true;
+  return e.series.family == "span_metrics" && e.series.Label("span_kind") == "SPAN_KIND_SERVER";
+}
+
+// What being busier explains by itself: latency, own time, saturation, more of everything (not
+// errors: a broken service under retries is busier too).
+bool ExplainedByLoad(const detect::AnomalyEvent& e) {
+  const std::string& s = e.series.signal;
+  if (e.series.family == "logs") return false;
+  if (s == "error_ratio" || s == "error_origin_rate") return false;
+  if (s == "rate" && e.observed < e.expected) return false;
+  return true;
+}
+
 struct Node {
   double anomaly = 0;  // strongest surprise of its own symptoms
   double own = 0;      // strongest surprise of its own evidence
@@ -26,7 +53,32 @@ struct Node {
   const detect::AnomalyEvent* strongest = nullptr;
   const detect::AnomalyEvent* strongest_own = nullptr;
   std::vector<const ChangeEvent*> changes;
+  const detect::AnomalyEvent* cpu_rise = nullptr;   // its CPU use rose
+  const detect::AnomalyEvent* throttled = nullptr;  // it got less CPU than it asked for
+  std::vector<std::string> starves;                 // co-located nodes it starves of CPU
+  const detect::AnomalyEvent* flood = nullptr;      // more requests from outside (a change too)
 };
+
+bool IsCpuUse(const detect::SeriesRef& s) {
+  return s.family.find("cpu_utilization") != std::string::npos ||
+         s.family.find("cpu_time") != std::string::npos ||
+         s.family.find("cpu_usage") != std::string::npos;
+}
+
+bool IsCpuThrottling(const detect::SeriesRef& s) {
+  return s.family.find("cpu_throttl") != std::string::npos ||
+         s.family.find("cpu_cfs_throttled") != std::string::npos;
+}
+
+bool ShareAHost(const Placements& hosts, const std::string& a, const std::string& b) {
+  auto ia = hosts.find(a);
+  auto ib = hosts.find(b);
+  if (ia == hosts.end() || ib == hosts.end()) return false;
+  for (const std::string& h : ia->second) {
+    if (ib->second.contains(h)) return true;
+  }
+  return false;
+}
 
 std::string Short(const detect::AnomalyEvent& e) {
   if (!e.contributions.empty()) {
@@ -62,20 +114,26 @@ bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
     return severity == "ERROR" || severity == "FATAL" || series.signal == "error_ratio";
   }
   // The service's own runtime metrics (CPU, memory, GC, queues, restarts): anything ingested.
-  return series.family != "span_metrics" && series.family != "service" &&
-         series.family != "service_graph";
+  return IsRuntimeMetric(series);
 }
 
-double OwnEvidenceWeight(const detect::AnomalyEvent& event) {
+bool IsRuntimeMetric(const detect::SeriesRef& series) {
+  return series.family != "span_metrics" && series.family != "service" &&
+         series.family != "service_graph" && series.family != "logs";
+}
+
+bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point) {
+  if (!IsArrivalRise(event)) return false;
+  return at_entry_point || event.series.Label("client") == "user";
+}
+
+double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point) {
   const detect::SeriesRef& series = event.series;
   const bool up = event.observed > event.expected;
   // Trace evidence rising: the node itself fails or slows.
   if (IsTraceEvidenceSignal(series)) return up ? 1.0 : 0.0;
   // More requests from outside than usual enter here: a cause from outside the fleet.
-  if (series.family == "service_graph" && series.signal == "rate" &&
-      series.Label("client") == "user") {
-    return up ? 1.0 : 0.0;
-  }
+  if (IsOutsideLoad(event, at_entry_point)) return 1.0;
   if (!IsOwnEvidenceSignal(series)) return 0;
   // Logs and runtime metrics: its own, but noisier and often a consequence (queues grow when
   // callees are slow).
@@ -90,14 +148,47 @@ std::string NodeOf(const detect::AnomalyEvent& event) {
 std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& events,
                                     const std::vector<GraphEdge>& edges,
                                     const std::vector<ChangeEvent>& changes,
-                                    core::TimeNs incident_start) const {
+                                    core::TimeNs incident_start, const Placements* hosts) const {
+  // Load: nodes that serve clearly more requests than usual, and entry points whose rise came from
+  // outside (users). What load explains counts for less at the busier nodes; everything downstream
+  // of an entry point that users flood is explained by the flood (errors and logs too).
+  std::set<std::string> entry_points;
+  for (const GraphEdge& edge : edges) {
+    if (edge.client == "user") entry_points.insert(edge.server);
+  }
+  std::set<std::string> busier;
+  std::vector<std::string> flooded;
+  for (const detect::AnomalyEvent& e : events) {
+    if (!IsArrivalRise(e)) continue;
+    const std::string node = NodeOf(e);
+    busier.insert(node);
+    if (IsOutsideLoad(e, entry_points.contains(node))) flooded.push_back(node);
+  }
+  std::set<std::string> downstream;
+  while (!flooded.empty()) {
+    const std::string node = std::move(flooded.back());
+    flooded.pop_back();
+    for (const GraphEdge& edge : edges) {
+      if (edge.client == node && edge.server != node && downstream.insert(edge.server).second) {
+        flooded.push_back(edge.server);
+      }
+    }
+  }
   std::map<std::string, Node> nodes;
   for (const detect::AnomalyEvent& e : events) {
     std::string name = NodeOf(e);
     if (name.empty() || name == "user") continue;
     Node& n = nodes[name];
+    const bool entry = entry_points.contains(name);
     double s = Surprise(e.peak_score);
-    if (const double weight = OwnEvidenceWeight(e); weight > 0) {
+    if (!IsOutsideLoad(e, entry) &&
+        (downstream.contains(name) || (busier.contains(name) && ExplainedByLoad(e)))) {
+      s *= kBusierWeight;
+    }
+    if (IsOutsideLoad(e, entry) && (n.flood == nullptr || e.peak_score > n.flood->peak_score)) {
+      n.flood = &e;
+    }
+    if (const double weight = OwnEvidenceWeight(e, entry); weight > 0) {
       if (weight * s > n.own) {
         n.own = weight * s;
         n.strongest_own = &e;
@@ -108,8 +199,37 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       n.strongest = &e;
     }
     n.first = std::min(n.first, e.start_ns);
+    if (e.observed > e.expected && IsRuntimeMetric(e.series)) {
+      if (IsCpuUse(e.series)) n.cpu_rise = &e;
+      if (IsCpuThrottling(e.series)) n.throttled = &e;
+    }
   }
   if (nodes.empty()) return {};
+
+  // Noisy neighbours: a node starved of CPU (throttled, its own CPU use not up) next to a node
+  // whose CPU use rose on a shared host is slowed by that neighbour. The neighbour takes the
+  // starved node's evidence (and the walk may move to it as to a callee); the starved node's own
+  // evidence counts for less.
+  std::map<std::string, std::vector<std::string>> starved_by;
+  if (hosts != nullptr) {
+    for (auto& [name, n] : nodes) {
+      if (n.throttled == nullptr || n.cpu_rise != nullptr) continue;
+      for (auto& [other, m] : nodes) {
+        if (other == name || m.cpu_rise == nullptr || !ShareAHost(*hosts, name, other)) continue;
+        starved_by[name].push_back(other);
+      }
+    }
+    for (const auto& [victim, neighbours] : starved_by) {
+      Node& v = nodes[victim];
+      for (const std::string& other : neighbours) {
+        Node& h = nodes[other];
+        h.own = std::max(h.own, v.own);
+        h.anomaly = std::max(h.anomaly, v.anomaly);
+        h.starves.push_back(victim);
+      }
+      v.own *= kBusierWeight;
+    }
+  }
 
   // Callees of anomalous nodes are candidates too (an uninstrumented database shows only through
   // its callers' edges, which already name it; a quiet callee scores from the walk alone).
@@ -122,13 +242,22 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       callers[edge.server].push_back(edge.client);
     }
   }
+  for (const auto& [victim, neighbours] : starved_by) {
+    for (const std::string& other : neighbours) callees[victim].push_back(other);
+  }
   for (const auto& [client, list] : callees) {
     if (!nodes.contains(client)) continue;
     for (const std::string& server : list) nodes.try_emplace(server);
   }
+  // Changes from shortly before the incident up to its latest event (stage 1 reports deploys ahead
+  // of the anomalies scored after them: a later deploy explains nothing here).
+  core::TimeNs latest = incident_start;
+  for (const detect::AnomalyEvent& e : events) {
+    latest = std::max(latest, e.open ? std::max(e.start_ns, e.peak_ns) : e.end_ns);
+  }
   for (const ChangeEvent& c : changes) {
     auto it = nodes.find(c.service);
-    if (it != nodes.end() && c.t >= incident_start - config_.change_lookback_ns) {
+    if (it != nodes.end() && c.t >= incident_start - config_.change_lookback_ns && c.t <= latest) {
       it->second.changes.push_back(&c);
     }
   }
@@ -201,7 +330,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
                              ? 0
                              : std::exp(-static_cast<double>(n.first - earliest) /
                                         static_cast<double>(config_.first_scale_ns));
-    const double change = n.changes.empty() ? 0 : 1;
+    // A deploy, a restart, or a change from outside: users sending clearly more requests.
+    const double change = n.changes.empty() && n.flood == nullptr ? 0 : 1;
     Candidate c;
     c.service = name;
     c.score = (config_.weight_graph * graph + config_.weight_own * own +
@@ -243,6 +373,24 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
               : fmt::format(
                     "anomalous from {}, {} after the first anomaly", Clock(n.first),
                     core::FormatDuration(core::FloorTo(n.first - earliest, core::kNsPerSecond))));
+    }
+    for (const std::string& victim : n.starves) {
+      const Node& v = nodes[victim];
+      c.evidence.push_back(
+          fmt::format("shares a host with {} and starves it of CPU: {}, while {}'s own CPU use did "
+                      "not rise; {}",
+                      victim, Short(*v.throttled), victim, Short(*n.cpu_rise)));
+    }
+    if (auto it = starved_by.find(name); it != starved_by.end()) {
+      std::string list;
+      for (const std::string& other : it->second) list += (list.empty() ? "" : ", ") + other;
+      c.evidence.push_back(fmt::format("starved of CPU on a shared host by {}", list));
+    }
+    if (n.flood != nullptr) {
+      c.evidence.push_back(fmt::format(
+          "a change from outside: {:.3g} requests/s arrive against an "
+          "expected {:.3g} (score {:.4g}) at {}",
+          n.flood->observed, n.flood->expected, n.flood->peak_score, Clock(n.flood->peak_ns)));
     }
     for (const ChangeEvent* ch : n.changes) {
       c.evidence.push_back(fmt::format("{}: {} at {}", ch->kind, ch->description, Clock(ch->t)));

@@ -11,7 +11,13 @@
 //    exclusive self time), its error logs, its saturation — it is broken, not just slow because of
 //    someone else;
 //  - which anomaly started first;
-//  - changes: a deploy or restart of the node shortly before the incident.
+//  - changes: a deploy or restart of the node shortly before the incident, or a change from
+//    outside: users sending clearly more requests into an entry point.
+// Load: a node that serves 1.5 times its usual requests is busier; its latency, own time and
+// runtime metrics count for less (slow because busier), and when users flooded an entry point,
+// everything downstream of it counts for less. Noisy neighbours: a node throttled without using
+// more CPU itself, on a host (Placements) where another node's CPU use rose, is starved by that
+// neighbour, which takes its evidence and to which the walk may move as to a callee.
 // Not thread-safe; stateless between calls.
 #pragma once
 
@@ -39,10 +45,15 @@ struct RankerConfig {
 // into it), its error logs, its runtime metrics.
 bool IsOwnEvidenceSignal(const detect::SeriesRef& series);
 bool IsTraceEvidenceSignal(const detect::SeriesRef& series);
+// An ingested runtime metric of the service (CPU, memory, GC, queues), not a RED signal or a log.
+bool IsRuntimeMetric(const detect::SeriesRef& series);
+// A clear rise (1.5 times or more) of the requests arriving from outside the fleet: on a call from
+// "user", or into an entry point (`at_entry_point`: the event's node is called by "user").
+bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point);
 // How much an event counts as its node's own evidence, 0 to 1: trace evidence that rises and a
-// rise of requests from outside (at an entry point) fully; error logs 0.7 and runtime metrics
-// 0.5 (noisier, and often consequences); 0 for symptoms.
-double OwnEvidenceWeight(const detect::AnomalyEvent& event);
+// rise of requests from outside (IsOutsideLoad) fully; error logs 0.7 and runtime metrics 0.5
+// (noisier, and often consequences); 0 for symptoms.
+double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point = false);
 
 class Ranker {
  public:
@@ -50,8 +61,8 @@ class Ranker {
 
   std::vector<Candidate> Rank(const std::vector<detect::AnomalyEvent>& events,
                               const std::vector<GraphEdge>& edges,
-                              const std::vector<ChangeEvent>& changes,
-                              core::TimeNs incident_start) const;
+                              const std::vector<ChangeEvent>& changes, core::TimeNs incident_start,
+                              const Placements* hosts = nullptr) const;
 
  private:
   RankerConfig config_;

@@ -112,5 +112,78 @@ TEST(RankerTest, NoEventsNoCandidates) {
   EXPECT_TRUE(Ranker().Rank({}, ShopGraph(), {}, kNoon).empty());
 }
 
+// A noisy neighbour: cart is slow and throttled while its own CPU use is flat; index, on the same
+// node, burns CPU. Without the placement cart looks broken; with it, index is named.
+TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
+      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
+      ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
+      RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
+      RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon),
+  };
+  auto alone = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(alone.empty());
+  EXPECT_EQ(alone[0].service, "cart");
+
+  Placements hosts = {{"cart", {"node-1", "node-2"}}, {"index", {"node-2"}}, {"checkout", {"n3"}}};
+  auto placed = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  ASSERT_GE(placed.size(), 2u);
+  EXPECT_EQ(placed[0].service, "index");
+  EXPECT_NE(Joined(placed[0]).find("shares a host with cart and starves it of CPU"),
+            std::string::npos)
+      << Joined(placed[0]);
+
+  // A service throttled because it burns CPU itself is not starved by anyone.
+  events.push_back(RuntimeEvent(6, "cart", "process_cpu_utilization_ratio", kNoon));
+  auto own = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  ASSERT_FALSE(own.empty());
+  EXPECT_EQ(own[0].service, "cart");
+}
+
+// Users send three times the requests: everything downstream is busier and slower, one service
+// sheds load with errors. The entry point, where the load came in, is named as a change from
+// outside.
+TEST(RankerTest, AFloodFromOutsideIsNamedAtTheEntryPoint) {
+  auto flood = EdgeEvent(1, "user", "frontend", "rate", kNoon);
+  flood.observed = 300;
+  flood.expected = 100;
+  auto busier = EdgeEvent(2, "frontend", "checkout", "rate", kNoon);
+  busier.observed = 300;
+  busier.expected = 100;
+  std::vector<detect::AnomalyEvent> events = {
+      flood,
+      busier,
+      ServiceEvent(3, "checkout", "self_time_p95_ms", kNoon),
+      ServiceEvent(4, "payment", "error_origin_rate", kNoon + 10 * kSec),
+      ServiceEvent(5, "payment", "p95_latency_ms", kNoon + 10 * kSec),
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "frontend");
+  EXPECT_NE(Joined(candidates[0])
+                .find("a change from outside: 300 requests/s arrive against an "
+                      "expected 100"),
+            std::string::npos)
+      << Joined(candidates[0]);
+  // Without the flood, payment's own errors lead.
+  events.erase(events.begin(), events.begin() + 2);
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "payment");
+}
+
+TEST(RankerTest, ADeployAfterTheIncidentsLatestEventExplainsNothing) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "error_ratio", kNoon + 5 * kSec),
+      ServiceEvent(2, "payment", "error_ratio", kNoon),
+  };
+  std::vector<ChangeEvent> later = {{kNoon + 3600 * kSec, "payment", "deploy", "version 1 -> 2"}};
+  auto candidates = Ranker().Rank(events, ShopGraph(), later, kNoon);
+  for (const Candidate& c : candidates) {
+    EXPECT_EQ(Joined(c).find("version 1 -> 2"), std::string::npos) << Joined(c);
+  }
+}
+
 }  // namespace
 }  // namespace augur::rca

@@ -42,6 +42,14 @@ inline detect::AnomalyEvent EdgeEvent(uint64_t id, std::string client, std::stri
   return e;
 }
 
+// An ingested runtime metric of `service` (family e.g. "process_cpu_utilization_ratio"), rising.
+inline detect::AnomalyEvent RuntimeEvent(uint64_t id, std::string service, std::string family,
+                                         core::TimeNs start) {
+  detect::AnomalyEvent e = ServiceEvent(id, service, "value", start);
+  e.series = detect::SeriesRef{std::move(family), {{"job", "shop/" + service}}, "value"};
+  return e;
+}
+
 // user -> frontend -> checkout -> payment -> postgresql; frontend -> catalog; checkout -> cart.
 inline std::vector<GraphEdge> ShopGraph() {
   return {{"user", "frontend", "virtual_node"},
