@@ -29,6 +29,14 @@ std::chrono::milliseconds UntilMs(core::TimeNs deadline) {
   return std::chrono::milliseconds(std::max<core::TimeNs>(0, left / core::kNsPerMillisecond));
 }
 
+// Watermark alignment: a derive shard this far (event time) ahead of the slowest one waits for it,
+// at most kMaxAlignWait of wall time at a stretch. Stage 2 keeps 90 s of recent windows per
+// series and closes them 30 s (the allowed lateness) behind the slowest shard's watermark, so a
+// shard running minutes ahead (a replay faster than real time, one shard's queue longer than
+// another's) would overwrite windows before they close and leave them empty.
+constexpr core::TimeNs kMaxDeriveSkewNs = 10 * core::kNsPerSecond;
+constexpr auto kMaxAlignWait = std::chrono::milliseconds(200);
+
 void RaiseTo(std::atomic<core::TimeNs>& value, core::TimeNs t) {
   core::TimeNs seen = value.load(std::memory_order_relaxed);
   while (t > seen && !value.compare_exchange_weak(seen, t, std::memory_order_relaxed)) {
@@ -122,6 +130,8 @@ Pipeline::Pipeline(PipelineConfig config, core::SelfMetrics* metrics)
   }
   series_count_ = std::make_unique<std::atomic<size_t>[]>(n);
   series_watermark_ = std::make_unique<std::atomic<core::TimeNs>[]>(n);
+  derive_watermark_ = std::make_unique<std::atomic<core::TimeNs>[]>(n);
+  for (int i = 0; i < n; ++i) derive_watermark_[i].store(derive::kNoWatermark);
   for (int i = 0; i < n; ++i) series_watermark_[i].store(INT64_MIN, std::memory_order_relaxed);
   series_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
   miner_bytes_ = std::make_unique<std::atomic<size_t>[]>(n);
@@ -452,6 +462,17 @@ void Pipeline::FlushDerive(int index, derive::DeriveShard& shard, bool expire_al
   }
 }
 
+bool Pipeline::AheadOfSlowestDerive(int index) const {
+  const core::TimeNs own = derive_watermark_[index].load(std::memory_order_relaxed);
+  if (own == derive::kNoWatermark) return false;
+  core::TimeNs slowest = own;
+  for (size_t i = 0; i < derive_.size(); ++i) {
+    const core::TimeNs w = derive_watermark_[i].load(std::memory_order_relaxed);
+    if (w != derive::kNoWatermark) slowest = std::min(slowest, w);
+  }
+  return own > slowest + kMaxDeriveSkewNs;
+}
+
 void Pipeline::RunDeriveShard(int index) {
   auto& queue = bus_->derive_queue(index);
   derive::DeriveShard& shard = *derive_[index];
@@ -459,6 +480,13 @@ void Pipeline::RunDeriveShard(int index) {
   core::TimeNs last_data = WallNs();
   core::TimeNs next_checkpoint = WallNs() + config_.checkpoint_interval_ns;
   while (true) {
+    if (!queue.closed() && AheadOfSlowestDerive(index)) {
+      const auto until = std::chrono::steady_clock::now() + kMaxAlignWait;
+      while (AheadOfSlowestDerive(index) && !queue.closed() &&
+             std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
     bus::DeriveMessage message;
     bool control = false;
     if (queue.Pop(&message, &control, UntilMs(next_flush))) {
@@ -471,6 +499,7 @@ void Pipeline::RunDeriveShard(int index) {
       if (!control) {
         queue.Release(message.units);
         last_data = WallNs();
+        derive_watermark_[index].store(shard.watermark(), std::memory_order_relaxed);
         RaiseTo(max_watermark_, shard.watermark());
         RaiseTo(max_latest_, shard.latest_event_time());
       }
@@ -482,7 +511,10 @@ void Pipeline::RunDeriveShard(int index) {
       bool idle = queue.Empty();
       // An idle shard holds nothing older than what the others have seen: let its watermark
       // follow theirs so stage 2 is not held back by it.
-      if (idle) shard.AdvanceWatermark(max_watermark_.load(std::memory_order_relaxed));
+      if (idle) {
+        shard.AdvanceWatermark(max_watermark_.load(std::memory_order_relaxed));
+        derive_watermark_[index].store(shard.watermark(), std::memory_order_relaxed);
+      }
       FlushDerive(index, shard, idle && now - last_data >= config_.idle_expiry_ns);
       miner_bytes_[index].store(shard.log_miners().MemoryBytes(), std::memory_order_relaxed);
       next_flush = now + config_.flush_interval_ns;
@@ -492,7 +524,8 @@ void Pipeline::RunDeriveShard(int index) {
       next_checkpoint = now + config_.checkpoint_interval_ns;
     }
   }
-  // Drained: nothing older is pending here either.
+  // Drained: nothing older is pending here either; the others need not wait for this shard.
+  derive_watermark_[index].store(derive::kNoWatermark, std::memory_order_relaxed);
   shard.AdvanceWatermark(max_watermark_.load(std::memory_order_relaxed));
   FlushDerive(index, shard, /*expire_all=*/true);
 }

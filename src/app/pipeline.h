@@ -88,6 +88,9 @@ class Pipeline final : public api::Backend {
 
  private:
   void RunDeriveShard(int index);
+  // True when derive shard `index` is more than kMaxDeriveSkewNs of event time ahead of the
+  // slowest derive shard that has data.
+  bool AheadOfSlowestDerive(int index) const;
   void RunSeriesShard(int index);
   void FlushDerive(int index, derive::DeriveShard& shard, bool expire_all);
   absl::Status LoadState();
@@ -119,6 +122,8 @@ class Pipeline final : public api::Backend {
   // Per series shard, after each message: its event-time watermark (how far its models have
   // scored; INT64_MIN before every stage-1 shard reported). The correlator follows the lowest.
   std::unique_ptr<std::atomic<core::TimeNs>[]> series_watermark_;
+  // Per derive shard: its watermark (kNoWatermark before its first span and after it drained).
+  std::unique_ptr<std::atomic<core::TimeNs>[]> derive_watermark_;
   // Per derive shard, refreshed at each flush: bytes held by its log template miners.
   std::unique_ptr<std::atomic<size_t>[]> miner_bytes_;
   std::unique_ptr<exporter::LogExporters> exporters_;  // null when no exporter is enabled

@@ -40,7 +40,21 @@ RecentWindows::RecentWindows(core::TimeNs fine_ns, size_t num_buckets)
       num_buckets_(static_cast<uint32_t>(num_buckets)),
       buckets_((kFineSlots + kCoarseSlots) * num_buckets, 0) {}
 
-void RecentWindows::AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uint64_t count,
+int32_t RecentWindows::IndexOf(core::TimeNs t, core::TimeNs width) const {
+  if (base_ns_ == INT64_MIN) return kUnused;
+  const int64_t index = (core::FloorTo(t, width) - base_ns_) / width;
+  if (index <= INT32_MIN || index > INT32_MAX) return kUnused;
+  return static_cast<int32_t>(index);
+}
+
+namespace {
+
+// Slot of window `index` in a ring of `n` slots.
+size_t SlotOf(int32_t index, int n) { return static_cast<size_t>(((index % n) + n) % n); }
+
+}  // namespace
+
+void RecentWindows::AddTo(Slot* slot, uint32_t* slot_buckets, int32_t index, uint64_t count,
                           uint64_t errors, double sum, std::span<const uint32_t> buckets) {
   if (slot->index != index) {
     if (slot->index > index) return;  // the slot holds a newer window; this one is gone
@@ -60,11 +74,12 @@ void RecentWindows::AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uin
 
 void RecentWindows::Add(core::TimeNs t, uint64_t count, uint64_t errors, double sum,
                         std::span<const uint32_t> buckets) {
-  int64_t fine = core::FloorTo(t, fine_ns_) / fine_ns_;
-  int64_t coarse = core::FloorTo(t, kCoarseNs) / kCoarseNs;
-  size_t f = static_cast<size_t>(((fine % kFineSlots) + kFineSlots) % kFineSlots);
-  size_t c =
-      kFineSlots + static_cast<size_t>(((coarse % kCoarseSlots) + kCoarseSlots) % kCoarseSlots);
+  if (base_ns_ == INT64_MIN) base_ns_ = core::FloorTo(t, kCoarseNs);
+  const int32_t fine = IndexOf(t, fine_ns_);
+  const int32_t coarse = IndexOf(t, kCoarseNs);
+  if (fine == kUnused || coarse == kUnused) return;
+  const size_t f = SlotOf(fine, kFineSlots);
+  const size_t c = kFineSlots + SlotOf(coarse, kCoarseSlots);
   AddTo(&slots_[f], &buckets_[f * num_buckets_], fine, count, errors, sum, buckets);
   AddTo(&slots_[c], &buckets_[c * num_buckets_], coarse, count, errors, sum, buckets);
 }
@@ -74,27 +89,29 @@ void RecentWindows::Collect(core::TimeNs now, core::TimeNs range_ns, WindowStats
   core::TimeNs width = fine ? fine_ns_ : kCoarseNs;
   size_t first = fine ? 0 : kFineSlots;
   size_t last = fine ? kFineSlots : kFineSlots + kCoarseSlots;
-  int64_t newest = core::FloorTo(now, width) / width;
-  // Windows that end after now - range (the window holding `now` included).
-  int64_t oldest = (core::FloorTo(now - range_ns, width) + width) / width;
   if (out->buckets.size() < num_buckets_) out->buckets.resize(num_buckets_);
+  out->covered_ns = std::max(out->covered_ns, range_ns);
+  if (base_ns_ == INT64_MIN) return;
+  const int64_t newest = (core::FloorTo(now, width) - base_ns_) / width;
+  // Windows that end after now - range (the window holding `now` included).
+  const int64_t oldest = (core::FloorTo(now - range_ns, width) + width - base_ns_) / width;
   for (size_t s = first; s < last; ++s) {
     const Slot& slot = slots_[s];
-    if (slot.index < oldest || slot.index > newest) continue;
+    if (slot.index == kUnused || slot.index < oldest || slot.index > newest) continue;
     out->count += slot.count;
     out->errors += slot.errors;
     out->sum += slot.sum;
     const uint32_t* b = &buckets_[s * num_buckets_];
     for (size_t i = 0; i < num_buckets_; ++i) out->buckets[i] += b[i];
   }
-  out->covered_ns = std::max(out->covered_ns, range_ns);
 }
 
 bool RecentWindows::Window(core::TimeNs start, WindowStats* out) const {
-  const int64_t index = core::FloorTo(start, fine_ns_) / fine_ns_;
-  const size_t s = static_cast<size_t>(((index % kFineSlots) + kFineSlots) % kFineSlots);
-  const Slot& slot = slots_[s];
   if (out->buckets.size() < num_buckets_) out->buckets.resize(num_buckets_);
+  const int32_t index = IndexOf(start, fine_ns_);
+  if (index == kUnused) return false;
+  const size_t s = SlotOf(index, kFineSlots);
+  const Slot& slot = slots_[s];
   if (slot.index != index) return false;
   out->count += slot.count;
   out->errors += slot.errors;

@@ -1,8 +1,11 @@
 // The recent history of one series at two resolutions, for "over the last 1 and 5 minutes" views:
-// the pipeline's window (10 s) for the last minute and whole minutes for the last five. Each slot
+// the pipeline's window (10 s) for the last 90 s and whole minutes for the last five. 90 s of fine
+// windows, because windows are filled ahead of their closing: stage 2 closes a window 30 s (the
+// allowed lateness) behind the slowest stage-1 shard, which may itself be up to 10 s behind the
+// fastest, whose spans reach up to 30 s past its own watermark. Each slot
 // holds a count, an error count, a latency sum and the latency histogram's bucket counts.
 //
-// Windows are event time. Memory is fixed per series: 6 fine + 5 coarse slots.
+// Windows are event time. Memory is fixed per series: 9 fine + 5 coarse slots.
 // Owned by one shard; not thread-safe.
 #pragma once
 
@@ -32,7 +35,7 @@ struct WindowStats {
 
 class RecentWindows {
  public:
-  static constexpr int kFineSlots = 6;    // one minute of 10 s windows
+  static constexpr int kFineSlots = 9;    // 90 s of 10 s windows
   static constexpr int kCoarseSlots = 5;  // five minutes
   static constexpr core::TimeNs kCoarseNs = core::kNsPerMinute;
 
@@ -54,14 +57,19 @@ class RecentWindows {
 
  private:
   struct Slot {
-    int64_t index = INT64_MIN;  // window number (t / width), INT64_MIN when unused
+    int32_t index = kUnused;  // window number counted from base_ns_ in its width; kUnused: empty
     uint32_t count = 0;
     uint32_t errors = 0;
     float sum = 0;
   };
-  void AddTo(Slot* slot, uint32_t* slot_buckets, int64_t index, uint64_t count, uint64_t errors,
+  static constexpr int32_t kUnused = INT32_MIN;
+  // The window number of `t` in windows of `width` from base_ns_, or kUnused when it is too far
+  // from the base for 32 bits (over 600 years of 10 s windows).
+  int32_t IndexOf(core::TimeNs t, core::TimeNs width) const;
+  void AddTo(Slot* slot, uint32_t* slot_buckets, int32_t index, uint64_t count, uint64_t errors,
              double sum, std::span<const uint32_t> buckets);
 
+  core::TimeNs base_ns_ = INT64_MIN;  // the first time added, floored to a minute
   core::TimeNs fine_ns_;
   uint32_t num_buckets_;
   std::array<Slot, kFineSlots + kCoarseSlots> slots_;

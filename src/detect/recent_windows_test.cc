@@ -52,6 +52,28 @@ TEST(RecentWindowsTest, OlderDataDoesNotOverwriteANewerWindow) {
   EXPECT_EQ(s.count, 4u);
 }
 
+// Stage 2 fills windows up to about 70 s ahead of the one it closes (lateness and shard skew): the
+// ring keeps both.
+TEST(RecentWindowsTest, WindowsEightySecondsApartAreBothHeld) {
+  RecentWindows w(10 * kS, 2);
+  std::vector<uint32_t> b = {1, 0};
+  w.Add(kT0, 3, 1, 1, b);
+  w.Add(kT0 + 80 * kS, 5, 0, 1, b);
+  WindowStats first;
+  ASSERT_TRUE(w.Window(kT0, &first));
+  EXPECT_EQ(first.count, 3u);
+  EXPECT_EQ(first.errors, 1u);
+  WindowStats later;
+  ASSERT_TRUE(w.Window(kT0 + 80 * kS, &later));
+  EXPECT_EQ(later.count, 5u);
+  // One more window on: the oldest slot goes to it.
+  w.Add(kT0 + 90 * kS, 1, 0, 1, b);
+  WindowStats gone;
+  EXPECT_FALSE(w.Window(kT0, &gone));
+  WindowStats before;  // before the first window added: never held
+  EXPECT_FALSE(w.Window(kT0 - 600 * kS, &before));
+}
+
 TEST(WindowStatsTest, QuantileInterpolatesLikeHistogramQuantile) {
   WindowStats s;
   std::vector<double> bounds = {10, 20, 40};
