@@ -81,7 +81,15 @@ double CountEvidence::Tail(const CountWindow& w) const {
     mean += p.trials * Probability(old, w.up);
   }
   const double several = trials > w.trials ? tail(trials, events, mean) : 1;
-  return std::min(1.0, 2 * std::min(one, several));
+  const double keep = std::exp2(-1 / kLongHalfLife);
+  const double long_trials = long_.trials * keep + w.trials;
+  const double long_tail = long_.trials > 0
+                               ? tail(long_trials, long_.events * keep + w.events,
+                                      (w.up ? long_.mean_up : long_.mean_down) * keep + mean_one)
+                               : 1;
+  // Bonferroni over the tails taken.
+  const double tails = 1.0 + (trials > w.trials ? 1 : 0) + (long_.trials > 0 ? 1 : 0);
+  return std::min(1.0, tails * std::min({one, several, long_tail}));
 }
 
 void CountEvidence::Learn(const CountWindow& w) {
@@ -104,6 +112,18 @@ void CountEvidence::Push(const CountWindow& w) {
   for (size_t i = past_.size(); i-- > 1;) past_[i] = past_[i - 1];
   past_[0] = Past{static_cast<float>(w.trials), static_cast<float>(w.events),
                   static_cast<float>(w.expected)};
+  const double keep = std::exp2(-1 / kLongHalfLife);
+  long_.trials *= keep;
+  long_.events *= keep;
+  long_.mean_up *= keep;
+  long_.mean_down *= keep;
+  const double up = Probability(w, true), down = Probability(w, false);
+  if (w.trials > 0 && std::isfinite(w.events + up + down)) {
+    long_.trials += w.trials;
+    long_.events += w.events;
+    long_.mean_up += w.trials * up;
+    long_.mean_down += w.trials * down;
+  }
 }
 
 void CountEvidence::Save(std::string* out) const {
@@ -116,6 +136,10 @@ void CountEvidence::Save(std::string* out) const {
     w.Put(p.events);
     w.Put(p.expected);
   }
+  w.Put(long_.trials);
+  w.Put(long_.events);
+  w.Put(long_.mean_up);
+  w.Put(long_.mean_down);
 }
 
 absl::Status CountEvidence::Restore(std::string_view state) {
@@ -129,11 +153,20 @@ absl::Status CountEvidence::Restore(std::string_view state) {
     r.Get(&p.events);
     r.Get(&p.expected);
   }
+  // The longer memory came later: states saved before it start it empty.
+  if (r.ok() && !r.done()) {
+    r.Get(&c.long_.trials);
+    r.Get(&c.long_.events);
+    r.Get(&c.long_.mean_up);
+    r.Get(&c.long_.mean_down);
+  }
   if (!r.ok() || !r.done()) {
     return absl::InvalidArgumentError("count evidence: truncated or corrupt state");
   }
   if (!(c.seen_trials_ >= 0) || !(c.seen_events_ >= 0) || !(c.dispersion_ > 0) ||
-      !std::isfinite(c.seen_trials_ + c.seen_events_ + c.dispersion_)) {
+      !std::isfinite(c.seen_trials_ + c.seen_events_ + c.dispersion_) || !(c.long_.trials >= 0) ||
+      !(c.long_.events >= 0) || !(c.long_.mean_up >= 0) || !(c.long_.mean_down >= 0) ||
+      !std::isfinite(c.long_.trials + c.long_.events + c.long_.mean_up + c.long_.mean_down)) {
     return absl::InvalidArgumentError("count evidence: corrupt state");
   }
   *this = c;

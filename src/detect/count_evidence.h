@@ -12,9 +12,12 @@
 //    Poisson or binomial draws (one trace fans out into a burst of calls, one bad request fails
 //    several retries), so counts are scaled by the mean squared Pearson residual of normal windows
 //    (at least 1) before the tail is taken;
-//  - sustained evidence: the window alone and the last kWindows windows together are both tested
-//    (Bonferroni: twice the smaller tail), so three windows of a moderate excess count as much as
-//    one window of a large one, and a single-window blip is diluted.
+//  - sustained evidence: the window alone, the last kWindows windows together, and a longer
+//    memory of windows decaying with a half-life of kLongHalfLife windows (about two minutes of
+//    weight: how multi-window burn-rate alerts see a slow, steady excess) are all tested
+//    (Bonferroni: three times the smallest tail), so three windows of a moderate excess count as
+//    much as one window of a large one, a low-volume series whose every window is only a little
+//    off is still heard within minutes, and a single-window blip is diluted.
 //
 // Tails are the continuous forms (regularized incomplete beta and gamma functions, Boost.Math), so
 // scaled counts need not be integers. Not thread-safe: owned with its series' model.
@@ -41,6 +44,7 @@ struct CountWindow {
 class CountEvidence {
  public:
   static constexpr size_t kWindows = 3;
+  static constexpr double kLongHalfLife = 6;        // windows
   static constexpr double kExceedanceShare = 0.05;  // requests above a p95, by definition
 
   // The tail probability of `w` (and of the last kWindows windows, `w` included) under what the
@@ -72,6 +76,15 @@ class CountEvidence {
     float expected = 0;
   };
   std::array<Past, kWindows - 1> past_{};  // the previous windows, newest first
+  // The longer memory: decayed sums of trials, events and the expected events (bounded up and
+  // down) of the previous windows.
+  struct Decayed {
+    double trials = 0;
+    double events = 0;
+    double mean_up = 0;
+    double mean_down = 0;
+  };
+  Decayed long_{};
 };
 
 }  // namespace augur::detect

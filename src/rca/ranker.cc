@@ -212,10 +212,18 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   // evidence counts for less.
   std::map<std::string, std::vector<std::string>> starved_by;
   if (hosts != nullptr) {
+    // Load explains CPU too: neither a busier node's CPU nor its throttling says anything about
+    // its neighbours.
+    auto loaded = [&](const std::string& node) {
+      return busier.contains(node) || downstream.contains(node);
+    };
     for (auto& [name, n] : nodes) {
-      if (n.throttled == nullptr || n.cpu_rise != nullptr) continue;
+      if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
       for (auto& [other, m] : nodes) {
-        if (other == name || m.cpu_rise == nullptr || !ShareAHost(*hosts, name, other)) continue;
+        if (other == name || m.cpu_rise == nullptr || loaded(other) ||
+            !ShareAHost(*hosts, name, other)) {
+          continue;
+        }
         starved_by[name].push_back(other);
       }
     }

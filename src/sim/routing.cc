@@ -236,6 +236,24 @@ ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet, int entry_service) {
   return out;
 }
 
+std::map<std::pair<int, int>, double> ExpectedEdgeCalls(const Fleet& fleet,
+                                                        const ExpectedTraffic& traffic) {
+  std::map<std::pair<int, int>, double> out;
+  for (int u = 0; u < static_cast<int>(fleet.services.size()); ++u) {
+    const Service& service = fleet.services[u];
+    for (size_t j = 0; j < service.operations.size() && j < traffic.operation_calls[u].size();
+         ++j) {
+      const std::vector<CallStep>& steps = service.operations[j].steps;
+      const std::vector<double> run = RunProbabilities(steps);
+      for (size_t k = 0; k < steps.size(); ++k) {
+        if (steps[k].kind != StepKind::kCall) continue;
+        out[{u, steps[k].target}] += traffic.operation_calls[u][j] * run[k] * MeanRepeats(steps[k]);
+      }
+    }
+  }
+  return out;
+}
+
 void TuneRouting(double min_reach, double target_spans_per_trace, Fleet* fleet) {
   // Spans grow with the scale; bisect on a copy, since the floor pass may add steps.
   double lo = 0.01, hi = 2.0;

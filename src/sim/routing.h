@@ -5,6 +5,8 @@
 // flow down the DAG in level order, each step passing on probability x mean repeats.
 #pragma once
 
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "sim/fleet.h"
@@ -24,6 +26,11 @@ struct ExpectedTraffic {
 // `entry_service` >= 0 counts only the root requests entering there (still per root request of
 // all entries): the part of every service's traffic that comes through that entry.
 ExpectedTraffic ComputeExpectedTraffic(const Fleet& fleet, int entry_service = -1);
+
+// Calls per root request from each service to each service it calls (caller, callee), repeats
+// counted, from the operation flows of `traffic`.
+std::map<std::pair<int, int>, double> ExpectedEdgeCalls(const Fleet& fleet,
+                                                        const ExpectedTraffic& traffic);
 
 // Sets the probability of every tunable step to base_probability times one common factor, chosen
 // so the mean trace has about `target_spans_per_trace` spans; then, in level order, raises the

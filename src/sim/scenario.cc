@@ -438,10 +438,17 @@ absl::StatusOr<Scenario> RandomScenario(FaultType type, int services, uint64_t f
       break;
     }
     case FaultType::kPacketLoss: {
+      // The edge itself must carry traffic: a lossy link that is used once an hour shows nothing.
+      const std::map<std::pair<int, int>, double> edge_calls =
+          ExpectedEdgeCalls(fleet, ComputeExpectedTraffic(fleet));
       std::vector<std::pair<int, int>> edges;
       for (double min_calls : {0.05, 0.0}) {
         for (const auto& [u, v] : graph.calls) {
-          if (busy(u, min_calls) && busy(v, min_calls)) edges.emplace_back(u, v);
+          auto it = edge_calls.find({u, v});
+          const double calls = it == edge_calls.end() ? 0 : it->second;
+          if (calls >= min_calls && busy(u, min_calls) && busy(v, min_calls)) {
+            edges.emplace_back(u, v);
+          }
         }
         if (!edges.empty()) break;
       }

@@ -1,4 +1,5 @@
 #include "sim/scenario.h"
+#include "sim/routing.h"
 
 #include <filesystem>
 #include <set>
@@ -225,10 +226,18 @@ TEST(ScenarioTest, RandomScenariosAreDeterministicAndResolveOnSmallAndLargeFleet
             EXPECT_EQ(f.target, "frontend");
             break;
           case FaultType::kNoisyNeighbour:
-          case FaultType::kPacketLoss:
             EXPECT_FALSE(f.other.empty());
             EXPECT_NE(f.other, f.target);
             break;
+          case FaultType::kPacketLoss: {
+            EXPECT_NE(f.other, f.target);
+            // The lossy edge carries traffic (the callee's calls from that caller).
+            const auto calls = ExpectedEdgeCalls(fleet, ComputeExpectedTraffic(fleet));
+            auto it = calls.find({fleet.FindService(f.other), fleet.FindService(f.target)});
+            ASSERT_NE(it, calls.end()) << f.other << " -> " << f.target;
+            EXPECT_GE(it->second, 0.05) << f.other << " -> " << f.target;
+            break;
+          }
           default:
             EXPECT_GE(fleet.FindService(f.target), 0);
             EXPECT_FALSE(fleet.services[fleet.FindService(f.target)].entry);
