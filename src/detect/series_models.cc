@@ -72,7 +72,7 @@ void AddExamples(const ObserveContext* context, AnomalyEvent* e) {
 
 // A detector score from which the count's tail replaces it (up or down): the detector's own alarm
 // level on NAB.
-constexpr double kCountLiftFrom = 0.99;
+constexpr double kCountLiftFrom = 0.9;
 // Windows scoring this much or more do not teach the count model.
 constexpr double kCountLearnBelow = 0.999;
 

@@ -74,7 +74,13 @@ void Correlator::Merge(uint64_t into, uint64_t from) {
 bool IsSymptom(const detect::AnomalyEvent& event) {
   const std::string& f = event.series.family;
   if (IsTraceEvidenceSignal(event.series)) return event.observed > event.expected;
-  return f == "span_metrics" || f == "service" || f == "service_graph";
+  if (f != "span_metrics" && f != "service" && f != "service_graph") return false;
+  // Faster or fewer failures than usual is no incident (a rate that falls is: traffic is lost).
+  const std::string& s = event.series.signal;
+  if ((s == "error_ratio" || s.starts_with("p95")) && event.observed < event.expected) return false;
+  // The multi-signal detector's view joins incidents; it takes a signal unusual on its own to
+  // open one.
+  return s != "multi_signal";
 }
 
 uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {

@@ -41,10 +41,11 @@ struct CorrelatorConfig {
 };
 
 // Symptoms (RED signals of services, operations and calls: span_metrics, service and
-// service_graph events, and a rise of a service's trace evidence: errors that originate in it,
-// its own time, the wire time of calls into it) open incidents and hold them open. Everything else
-// — ingested metrics (CPU, memory, queues), log anomalies — is evidence: it joins an incident near
-// its service and informs the ranking, but neither opens nor prolongs one.
+// service_graph events — rates either way, error ratios and latencies when they rise — and a rise
+// of a service's trace evidence: errors that originate in it, its own time, the wire time of calls
+// into it) open incidents and hold them open. The multi-signal detector's events join as evidence.
+// Everything else — ingested metrics (CPU, memory, queues), log anomalies — is evidence: it joins
+// an incident near its service and informs the ranking, but neither opens nor prolongs one.
 bool IsSymptom(const detect::AnomalyEvent& event);
 
 // When an event's latest state happened: its end once closed, else its latest peak or its start.

@@ -185,6 +185,25 @@ TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
   EXPECT_EQ(i->events[1].id, 2u);
 }
 
+TEST(CorrelatorTest, FasterAnswersFewerErrorsAndTheMultiSignalViewDoNotOpenIncidents) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto faster = ServiceEvent(1, "payment", "p95_latency_ms", kNoon);
+  faster.observed = 50;  // below the expected 100
+  auto fewer_errors = ServiceEvent(2, "cart", "error_ratio", kNoon);
+  fewer_errors.observed = 10;
+  c.OnEvent(faster);
+  c.OnEvent(fewer_errors);
+  c.OnEvent(ServiceEvent(3, "index", "multi_signal", kNoon));
+  c.Advance(kNoon + kSec);
+  EXPECT_EQ(c.open_count(), 0u);
+  auto less_traffic = ServiceEvent(4, "search", "rate", kNoon + kSec);
+  less_traffic.observed = 10;  // requests lost: that is an incident
+  c.OnEvent(less_traffic);
+  c.Advance(kNoon + 2 * kSec);
+  EXPECT_EQ(c.open_count(), 1u);
+}
+
 TEST(CorrelatorTest, TrailingTraceEvidenceOpensAnIncidentWhenItRises) {
   Correlator c;
   c.UpdateGraph(ShopGraph());
