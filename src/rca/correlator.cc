@@ -140,8 +140,17 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
     id = known->second;
   } else {
     id = IncidentFor(event);
-    if (id == 0) return;
+    if (id == 0) {
+      // Evidence seen before any symptom near it (a neighbour's CPU rising a window before the
+      // victim's latency) waits to join an incident that opens soon after.
+      if (!IsSymptom(event) && !event.muted && !event.dismissed &&
+          (waiting_.contains(event.id) || waiting_.size() < kMaxWaitingEvidence)) {
+        waiting_[event.id] = event;
+      }
+      return;
+    }
     event_incident_[event.id] = id;
+    waiting_.erase(event.id);
   }
   Incident& incident = open_.at(id);
   auto existing = std::find_if(incident.events.begin(), incident.events.end(),
@@ -165,6 +174,20 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
         std::max({incident.updated_ns, event.start_ns, event.open ? event.peak_ns : event.end_ns});
   }
   dirty_.insert(id);
+  if (first_sight && IsSymptom(event) && !waiting_.empty()) AttachWaiting();
+}
+
+void Correlator::AttachWaiting() {
+  std::vector<detect::AnomalyEvent> joining;
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (IncidentFor(it->second) != 0) {
+      joining.push_back(std::move(it->second));
+      it = waiting_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const detect::AnomalyEvent& e : joining) OnEvent(e);
 }
 
 void Correlator::OnChange(const ChangeEvent& change) {
@@ -233,6 +256,10 @@ core::TimeNs EventTime(const detect::AnomalyEvent& event) {
 }
 
 void Correlator::CloseIdle(core::TimeNs now) {
+  // Waiting evidence that began this long ago can no longer join an incident opening now.
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    it = it->second.start_ns < now - config_.evidence_lead_ns ? waiting_.erase(it) : std::next(it);
+  }
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
     bool all_cleared = true;

@@ -84,6 +84,8 @@ class Correlator {
   // Services within max_hops of `service` (itself included).
   std::set<std::string> Neighbourhood(const std::string& service) const;
   void Rank(Incident& incident);
+  // Joins the waiting evidence that now connects to an open incident.
+  void AttachWaiting();
   void AddTimeline(Incident& incident, TimelineEntry entry);
 
   CorrelatorConfig config_;
@@ -93,9 +95,12 @@ class Correlator {
   std::map<uint64_t, Incident> open_;
   std::vector<Incident> closed_;                            // oldest first
   absl::flat_hash_map<uint64_t, uint64_t> event_incident_;  // event id -> incident id
-  std::vector<ChangeEvent> changes_;                        // recent, oldest first
-  Placements hosts_;                                        // service -> hosts
-  std::map<std::string, std::set<std::string>> tenants_;    // host -> services
+  // Evidence no incident took yet, by event id (latest state), for evidence_lead_ns.
+  std::map<uint64_t, detect::AnomalyEvent> waiting_;
+  static constexpr size_t kMaxWaitingEvidence = 10'000;
+  std::vector<ChangeEvent> changes_;                      // recent, oldest first
+  Placements hosts_;                                      // service -> hosts
+  std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;
   std::set<uint64_t> dirty_;
   std::vector<uint64_t> closed_since_;  // closed since the last Advance

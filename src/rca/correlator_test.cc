@@ -204,6 +204,25 @@ TEST(CorrelatorTest, FasterAnswersFewerErrorsAndTheMultiSignalViewDoNotOpenIncid
   EXPECT_EQ(c.open_count(), 1u);
 }
 
+TEST(CorrelatorTest, EvidenceThatCameFirstJoinsTheIncidentOpeningSoonAfter) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  c.OnPlacement({"payment", "node-1"});
+  c.OnPlacement({"index", "node-1"});
+  // index's CPU rises a window before payment's latency does: nothing to join yet.
+  c.OnEvent(RuntimeEvent(1, "index", "process_cpu_utilization_ratio", kNoon));
+  auto stale = RuntimeEvent(2, "checkout", "queue_depth", kNoon - 10 * 60 * kSec);
+  c.OnEvent(stale);
+  c.Advance(kNoon + 10 * kSec);
+  EXPECT_EQ(c.open_count(), 0u);
+  c.OnEvent(ServiceEvent(3, "payment", "p95_latency_ms", kNoon + 20 * kSec));
+  c.Advance(kNoon + 30 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  const Incident* i = c.Incidents()[0];
+  ASSERT_EQ(i->events.size(), 2u);  // the CPU joined; the queue odd for ten minutes did not
+  EXPECT_EQ(i->events[1].id, 1u);
+}
+
 TEST(CorrelatorTest, TrailingTraceEvidenceOpensAnIncidentWhenItRises) {
   Correlator c;
   c.UpdateGraph(ShopGraph());

@@ -57,7 +57,14 @@ struct Node {
   const detect::AnomalyEvent* throttled = nullptr;  // it got less CPU than it asked for
   std::vector<std::string> starves;                 // co-located nodes it starves of CPU
   const detect::AnomalyEvent* flood = nullptr;      // more requests from outside (a change too)
+  const detect::AnomalyEvent* slow_call = nullptr;  // calls into it, as their callers waited
+  double slow_call_surprise = 0;
+  bool slow_itself = false;  // its own latency or own time rose
 };
+
+bool IsLatency(const detect::SeriesRef& s) {
+  return s.signal.starts_with("p95") || s.signal == "self_time_p95_ms";
+}
 
 bool IsCpuUse(const detect::SeriesRef& s) {
   return s.family.find("cpu_utilization") != std::string::npos ||
@@ -203,8 +210,31 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       if (IsCpuUse(e.series)) n.cpu_rise = &e;
       if (IsCpuThrottling(e.series)) n.throttled = &e;
     }
+    if (e.observed > e.expected && IsLatency(e.series) && e.series.signal != "wire_p95_ms") {
+      const bool call_into =
+          e.series.family == "service_graph" && e.series.Label("client") != "user";
+      if (call_into && s > n.slow_call_surprise) {
+        n.slow_call = &e;
+        n.slow_call_surprise = s;
+      }
+      // Its own: the service's latency, a SERVER operation's, or its own time.
+      n.slow_itself |=
+          e.series.family == "service" ||
+          (e.series.family == "span_metrics" && e.series.Label("span_kind") == "SPAN_KIND_SERVER");
+    }
   }
   if (nodes.empty()) return {};
+
+  // Calls into a node slowed while the node itself answered as fast as usual (no latency or own
+  // time of its own rose; a database shows none anyway): the time went on the way, between the
+  // callers and it (the network, a connection pool) — its own evidence, as the wire time is.
+  for (auto& [name, n] : nodes) {
+    if (n.slow_call == nullptr || n.slow_itself) continue;
+    if (n.slow_call_surprise > n.own) {
+      n.own = n.slow_call_surprise;
+      n.strongest_own = n.slow_call;
+    }
+  }
 
   // Noisy neighbours: a node starved of CPU (throttled, its own CPU use not up) next to a node
   // whose CPU use rose on a shared host is slowed by that neighbour. The neighbour takes the
@@ -345,7 +375,11 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     c.score = (config_.weight_graph * graph + config_.weight_own * own +
                config_.weight_first * first + config_.weight_change * change) /
               weights;
-    if (n.strongest_own != nullptr) {
+    if (n.strongest_own != nullptr && n.strongest_own == n.slow_call) {
+      c.evidence.push_back(
+          fmt::format("calls into it slowed on the way while it answered as fast as usual: {}",
+                      Short(*n.strongest_own)));
+    } else if (n.strongest_own != nullptr) {
       c.evidence.push_back(fmt::format("its own signals: {}", Short(*n.strongest_own)));
     }
     if (n.strongest != nullptr && n.strongest != n.strongest_own) {

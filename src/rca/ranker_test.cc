@@ -185,5 +185,29 @@ TEST(RankerTest, ADeployAfterTheIncidentsLatestEventExplainsNothing) {
   }
 }
 
+// Packet loss on checkout -> payment: checkout waits, payment answers as fast as ever, and a
+// service elsewhere logs errors. The time went on the way into payment.
+TEST(RankerTest, CallsThatSlowOnTheWayPointAtTheirCallee) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "frontend", "p95_latency_ms", kNoon + 10 * kSec),
+      ServiceEvent(2, "checkout", "p95_latency_ms", kNoon),
+      EdgeEvent(3, "checkout", "payment", "p95_latency_ms", kNoon),
+  };
+  auto logs = ServiceEvent(4, "catalog", "rate", kNoon);
+  logs.series =
+      detect::SeriesRef{"logs", {{"service_name", "catalog"}, {"severity", "ERROR"}}, "rate"};
+  events.push_back(logs);
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "payment");
+  EXPECT_NE(Joined(candidates[0]).find("calls into it slowed on the way"), std::string::npos)
+      << Joined(candidates[0]);
+  // When payment itself is slow, the same edge is its latency, not the way's.
+  events.push_back(ServiceEvent(5, "payment", "p95_latency_ms", kNoon));
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(Joined(candidates[0]).find("calls into it slowed on the way"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace augur::rca
