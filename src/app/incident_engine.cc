@@ -77,6 +77,11 @@ void IncidentEngine::OnChange(const model::ChangeEvent& change) {
   dropped_total_->Add();
 }
 
+void IncidentEngine::SetCpuPeakLookup(rca::CpuPeakLookup lookup) {
+  std::lock_guard lock(mu_);
+  correlator_.SetCpuPeakLookup(std::move(lookup));
+}
+
 void IncidentEngine::OnPlacement(const model::Placement& placement) {
   {
     std::lock_guard lock(queue_mu_);

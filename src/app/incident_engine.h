@@ -59,6 +59,8 @@ class IncidentEngine {
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const model::ChangeEvent& change);
   void OnPlacement(const model::Placement& placement);
+  // Where the ranker reads a neighbour's recent CPU (rca::CpuPeakLookup); set before Start.
+  void SetCpuPeakLookup(rca::CpuPeakLookup lookup);
   // Runs one pass on the calling thread (tests and tools; the engine thread does this each tick).
   // Events wait until the event-time source has passed them (every series shard has scored that
   // far, so no earlier event can still come), then go to the correlator in event-time order;

@@ -174,6 +174,19 @@ absl::Status Pipeline::Start() {
       return edges;
     };
     // Event time as far as every series shard has scored: events up to it have all been raised.
+    incidents_->SetCpuPeakLookup([this](const std::string& service, core::TimeNs from,
+                                        core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+      std::vector<detect::AnomalyEvent> best(series_.size());
+      for (detect::AnomalyEvent& b : best) b.peak_score = -1;
+      ForEachSeriesShard([&](int j, detect::SeriesTable& t) {
+        t.models().PeakAbove(service, rca::IsCpuUseFamily, from, to, &best[j]);
+      });
+      auto it = std::max_element(best.begin(), best.end(), [](const auto& a, const auto& b) {
+        return a.peak_score < b.peak_score;
+      });
+      if (it == best.end() || it->peak_score < 0) return std::nullopt;
+      return *it;
+    });
     auto now = [this] {
       core::TimeNs lowest = INT64_MAX;
       for (size_t i = 0; i < series_.size(); ++i) {

@@ -572,6 +572,28 @@ void SeriesModels::CollectSeries(const core::LabelSelector& selector, size_t lim
   }
 }
 
+void SeriesModels::PeakAbove(std::string_view service,
+                             const std::function<bool(std::string_view)>& family_matches,
+                             core::TimeNs from, core::TimeNs to, AnomalyEvent* best) const {
+  for (const auto& [key, m] : models_) {
+    if (m->service != service || !family_matches(m->ref.family)) continue;
+    for (const CompactPoint& p : m->history) {
+      if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score > best->peak_score)) {
+        continue;
+      }
+      best->service = m->service;
+      best->series = m->ref;
+      best->start_ns = p.t;
+      best->peak_ns = p.t;
+      best->peak_score = p.score;
+      best->observed = p.value;
+      best->expected = p.expected;
+      best->lower = p.lower;
+      best->upper = p.upper;
+    }
+  }
+}
+
 void SeriesModels::WriteExposition(core::Exposition* out) const {
   auto& score = out->GetFamily("augur_anomaly_score", core::MetricKind::kGauge,
                                "Calibrated anomaly score of the latest window, in [0, 1].");

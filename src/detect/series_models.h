@@ -168,6 +168,13 @@ class SeriesModels {
   // Series whose labels match; at most `limit`.
   void CollectSeries(const core::LabelSelector& selector, size_t limit,
                      std::vector<SeriesSnapshot>* out) const;
+  // The recent point (history_points per series) of `service` in [from, to] with the highest
+  // score, among its series whose family passes `family_matches` and whose value lies above the
+  // expectation; into `best` when it beats best->peak_score. For evidence below the event
+  // threshold (a neighbour's CPU use: the root-cause ranker asks when it suspects one).
+  void PeakAbove(std::string_view service,
+                 const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
+                 core::TimeNs to, AnomalyEvent* best) const;
   // augur_anomaly_score, augur_expected_lower, augur_expected_upper per modelled signal.
   void WriteExposition(core::Exposition* out) const;
 

@@ -100,6 +100,32 @@ TEST_F(SeriesModelsTest, ASustainedSpikeOpensAnEventWithItsEvidenceAndCloses) {
   EXPECT_EQ(metrics_.Value("augur_detect_events_opened"), 1);
 }
 
+TEST_F(SeriesModelsTest, PeakAboveFindsTheStrongestRecentRiseOfMatchingSeries) {
+  const SeriesRef cpu{"process_cpu_utilization_ratio", {{"job", "shop/index"}}, "value"};
+  const SeriesRef rate = Rate("index");
+  core::TimeNs t = kT0;
+  for (int i = 0; i < 2000; ++i, t += kStep) {
+    models_.Observe(cpu, "index", t, Normal(t, rng_));
+    models_.Observe(rate, "index", t, Normal(t, rng_));
+  }
+  const core::TimeNs rise = t;
+  models_.Observe(cpu, "index", t, 140);  // above the usual 80 to 120
+  t += kStep;
+  auto is_cpu = [](std::string_view family) { return family.starts_with("process_cpu"); };
+  AnomalyEvent best;
+  best.peak_score = -1;
+  models_.PeakAbove("index", is_cpu, rise - 5 * kStep, t, &best);
+  EXPECT_EQ(best.series.family, "process_cpu_utilization_ratio");
+  EXPECT_EQ(best.peak_ns, rise);
+  EXPECT_DOUBLE_EQ(best.observed, 140);
+  EXPECT_GT(best.peak_score, 0.9);
+  AnomalyEvent none;
+  none.peak_score = -1;
+  models_.PeakAbove("index", is_cpu, rise + kStep, t + kStep, &none);  // after the rise
+  models_.PeakAbove("cart", is_cpu, rise - 5 * kStep, t, &none);       // another service
+  EXPECT_LT(none.peak_score, 0);
+}
+
 TEST_F(SeriesModelsTest, MutedEventsAreKeptAndMarked) {
   const SeriesRef ref = Rate("batch");
   models_.SetApiMutes(

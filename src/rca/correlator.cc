@@ -222,7 +222,8 @@ void Correlator::OnPlacement(const model::Placement& placement) {
 }
 
 void Correlator::Rank(Incident& incident) {
-  incident.candidates = ranker_.Rank(incident.events, edges_, changes_, incident.start_ns, &hosts_);
+  incident.candidates =
+      ranker_.Rank(incident.events, edges_, changes_, incident.start_ns, &hosts_, &cpu_peak_);
 
   // Impacted services: user-facing entry points (called by "user") first, then by first anomaly.
   std::set<std::string> entry_points;

@@ -60,6 +60,8 @@ class Correlator {
   // The current state of an anomaly event (opened, updated or closed).
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const ChangeEvent& change);
+  // How the ranker looks up a neighbour's CPU below the event threshold (optional).
+  void SetCpuPeakLookup(CpuPeakLookup lookup) { cpu_peak_ = std::move(lookup); }
   // A service runs on a host (at most kMaxPlacements pairs are kept).
   void OnPlacement(const model::Placement& placement);
   static constexpr size_t kMaxPlacements = 200'000;
@@ -98,8 +100,9 @@ class Correlator {
   // Evidence no incident took yet, by event id (latest state), for evidence_lead_ns.
   std::map<uint64_t, detect::AnomalyEvent> waiting_;
   static constexpr size_t kMaxWaitingEvidence = 10'000;
-  std::vector<ChangeEvent> changes_;                      // recent, oldest first
-  Placements hosts_;                                      // service -> hosts
+  std::vector<ChangeEvent> changes_;  // recent, oldest first
+  Placements hosts_;                  // service -> hosts
+  CpuPeakLookup cpu_peak_;
   std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;
   std::set<uint64_t> dirty_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -66,11 +67,7 @@ bool IsLatency(const detect::SeriesRef& s) {
   return s.signal.starts_with("p95") || s.signal == "self_time_p95_ms";
 }
 
-bool IsCpuUse(const detect::SeriesRef& s) {
-  return s.family.find("cpu_utilization") != std::string::npos ||
-         s.family.find("cpu_time") != std::string::npos ||
-         s.family.find("cpu_usage") != std::string::npos;
-}
+bool IsCpuUse(const detect::SeriesRef& s) { return IsCpuUseFamily(s.family); }
 
 bool IsCpuThrottling(const detect::SeriesRef& s) {
   return s.family.find("cpu_throttl") != std::string::npos ||
@@ -124,6 +121,12 @@ bool IsOwnEvidenceSignal(const detect::SeriesRef& series) {
   return IsRuntimeMetric(series);
 }
 
+bool IsCpuUseFamily(std::string_view family) {
+  return family.find("cpu_utilization") != std::string_view::npos ||
+         family.find("cpu_time") != std::string_view::npos ||
+         family.find("cpu_usage") != std::string_view::npos;
+}
+
 bool IsRuntimeMetric(const detect::SeriesRef& series) {
   return series.family != "span_metrics" && series.family != "service" &&
          series.family != "service_graph" && series.family != "logs";
@@ -155,7 +158,8 @@ std::string NodeOf(const detect::AnomalyEvent& event) {
 std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& events,
                                     const std::vector<GraphEdge>& edges,
                                     const std::vector<ChangeEvent>& changes,
-                                    core::TimeNs incident_start, const Placements* hosts) const {
+                                    core::TimeNs incident_start, const Placements* hosts,
+                                    const CpuPeakLookup* cpu_peak) const {
   // Load: nodes that serve clearly more requests than usual, and entry points whose rise came from
   // outside (users). What load explains counts for less at the busier nodes; everything downstream
   // of an entry point that users flood is explained by the flood (errors and logs too).
@@ -224,6 +228,10 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     }
   }
   if (nodes.empty()) return {};
+  core::TimeNs latest = incident_start;  // the incident's latest event
+  for (const detect::AnomalyEvent& e : events) {
+    latest = std::max(latest, e.open ? std::max(e.start_ns, e.peak_ns) : e.end_ns);
+  }
 
   // Calls into a node slowed while the node itself answered as fast as usual (no latency or own
   // time of its own rose; a database shows none anyway): the time went on the way, between the
@@ -241,12 +249,36 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   // starved node's evidence (and the walk may move to it as to a callee); the starved node's own
   // evidence counts for less.
   std::map<std::string, std::vector<std::string>> starved_by;
+  std::deque<detect::AnomalyEvent> found_cpu;  // CPU rises found below the event threshold
   if (hosts != nullptr) {
     // Load explains CPU too: neither a busier node's CPU nor its throttling says anything about
     // its neighbours.
     auto loaded = [&](const std::string& node) {
       return busier.contains(node) || downstream.contains(node);
     };
+    // A starved node's neighbours whose CPU use raised no event: their recent points may still
+    // show the rise (a noisy gauge whose step scores 0.99, not the event threshold).
+    if (cpu_peak != nullptr && *cpu_peak) {
+      std::vector<std::string> starved;
+      for (const auto& [name, n] : nodes) {
+        if (n.throttled != nullptr && n.cpu_rise == nullptr && !loaded(name))
+          starved.push_back(name);
+      }
+      for (const std::string& victim : starved) {
+        for (const auto& [other, other_hosts] : *hosts) {
+          if (other == victim || loaded(other) || !ShareAHost(*hosts, victim, other)) continue;
+          auto known = nodes.find(other);
+          if (known != nodes.end() && known->second.cpu_rise != nullptr) continue;
+          std::optional<detect::AnomalyEvent> peak =
+              (*cpu_peak)(other, incident_start - config_.neighbour_lookback_ns, latest);
+          if (!peak.has_value() || peak->peak_score < config_.neighbour_min_score) continue;
+          found_cpu.push_back(std::move(*peak));
+          Node& h = nodes[other];
+          h.cpu_rise = &found_cpu.back();
+          h.first = std::min(h.first, found_cpu.back().start_ns);
+        }
+      }
+    }
     for (auto& [name, n] : nodes) {
       if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
       for (auto& [other, m] : nodes) {
@@ -289,10 +321,6 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   }
   // Changes from shortly before the incident up to its latest event (stage 1 reports deploys ahead
   // of the anomalies scored after them: a later deploy explains nothing here).
-  core::TimeNs latest = incident_start;
-  for (const detect::AnomalyEvent& e : events) {
-    latest = std::max(latest, e.open ? std::max(e.start_ns, e.peak_ns) : e.end_ns);
-  }
   for (const ChangeEvent& c : changes) {
     auto it = nodes.find(c.service);
     if (it != nodes.end() && c.t >= incident_start - config_.change_lookback_ns && c.t <= latest) {

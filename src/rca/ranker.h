@@ -21,7 +21,10 @@
 // Not thread-safe; stateless between calls.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rca/incident.h"
@@ -38,6 +41,10 @@ struct RankerConfig {
   size_t max_candidates = 10;
   core::TimeNs first_scale_ns = 2 * core::kNsPerMinute;  // how fast "started later" stops counting
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
+  // A starved node's neighbour counts as burning CPU when its CPU use scored at least this in the
+  // incident or this long before it (CpuPeakLookup).
+  double neighbour_min_score = 0.99;
+  core::TimeNs neighbour_lookback_ns = 2 * core::kNsPerMinute;
 };
 
 // Signals of a node that are its own evidence, not symptoms others cause: its trace evidence
@@ -55,6 +62,15 @@ bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point);
 // (noisier, and often consequences); 0 for symptoms.
 double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point = false);
 
+// A family of CPU-use series (process.cpu.utilization, process.cpu.time, container CPU usage).
+bool IsCpuUseFamily(std::string_view family);
+
+// The strongest recent rise of a service's CPU use in [from, to], below the event threshold too
+// (the series' recent points), as an event; nullopt when its CPU did not rise. For a starved node,
+// the ranker asks this of the services on its hosts that raised no CPU event.
+using CpuPeakLookup = std::function<std::optional<detect::AnomalyEvent>(
+    const std::string& service, core::TimeNs from, core::TimeNs to)>;
+
 class Ranker {
  public:
   explicit Ranker(RankerConfig config = {}) : config_(config) {}
@@ -62,7 +78,8 @@ class Ranker {
   std::vector<Candidate> Rank(const std::vector<detect::AnomalyEvent>& events,
                               const std::vector<GraphEdge>& edges,
                               const std::vector<ChangeEvent>& changes, core::TimeNs incident_start,
-                              const Placements* hosts = nullptr) const;
+                              const Placements* hosts = nullptr,
+                              const CpuPeakLookup* cpu_peak = nullptr) const;
 
  private:
   RankerConfig config_;

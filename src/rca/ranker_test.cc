@@ -209,5 +209,40 @@ TEST(RankerTest, CallsThatSlowOnTheWayPointAtTheirCallee) {
   EXPECT_EQ(Joined(candidates[0]).find("calls into it slowed on the way"), std::string::npos);
 }
 
+// The neighbour's CPU gauge is noisy: its step scored 0.997, no event. The ranker asks for it.
+TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "cart", "self_time_p95_ms", kNoon),
+      RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon),
+  };
+  Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"search", {"node-1"}}};
+  std::vector<std::string> asked;
+  CpuPeakLookup lookup = [&](const std::string& service, core::TimeNs from,
+                             core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+    asked.push_back(service);
+    EXPECT_LE(from, kNoon);
+    EXPECT_GE(to, kNoon);
+    if (service != "index") return std::nullopt;
+    detect::AnomalyEvent e = RuntimeEvent(9, "index", "process_cpu_utilization_ratio", kNoon);
+    e.peak_score = 0.997;
+    e.observed = 0.96;
+    e.expected = 0.13;
+    return e;
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &lookup);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "index");
+  EXPECT_NE(Joined(candidates[0]).find("starves it of CPU"), std::string::npos)
+      << Joined(candidates[0]);
+  EXPECT_EQ(asked.size(), 2u);  // index and search, the services on cart's node
+  // Nothing burned CPU there: cart is its own cause.
+  CpuPeakLookup quiet = [](const std::string&, core::TimeNs, core::TimeNs) {
+    return std::optional<detect::AnomalyEvent>();
+  };
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &quiet);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "cart");
+}
+
 }  // namespace
 }  // namespace augur::rca
