@@ -174,13 +174,21 @@ absl::Status Pipeline::Start() {
       return edges;
     };
     // Event time as far as every series shard has scored: events up to it have all been raised.
-    incidents_->SetCpuPeakLookup([this](const std::string& service, core::TimeNs from,
+    incidents_->SetCpuPeakLookup([this](const std::string& service, rca::CpuSignal signal,
+                                        core::TimeNs from,
                                         core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
       std::vector<detect::AnomalyEvent> best(series_.size());
       for (detect::AnomalyEvent& b : best) b.peak_score = -1;
-      ForEachSeriesShard([&](int j, detect::SeriesTable& t) {
-        t.models().PeakAbove(service, rca::IsCpuUseFamily, from, to, &best[j]);
-      });
+      const int shard = core::ShardOf(service, static_cast<int>(series_.size()));
+      ForEachSeriesShard(
+          [&](int j, detect::SeriesTable& t) {
+            t.models().PeakAbove(
+                service,
+                signal == rca::CpuSignal::kUse ? rca::IsCpuUseFamily : rca::IsCpuThrottlingFamily,
+                from, to, rca::RankerConfig{}.neighbour_min_score,
+                rca::RankerConfig{}.neighbour_min_points, &best[j]);
+          },
+          shard);
       auto it = std::max_element(best.begin(), best.end(), [](const auto& a, const auto& b) {
         return a.peak_score < b.peak_score;
       });

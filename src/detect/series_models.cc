@@ -574,23 +574,27 @@ void SeriesModels::CollectSeries(const core::LabelSelector& selector, size_t lim
 
 void SeriesModels::PeakAbove(std::string_view service,
                              const std::function<bool(std::string_view)>& family_matches,
-                             core::TimeNs from, core::TimeNs to, AnomalyEvent* best) const {
+                             core::TimeNs from, core::TimeNs to, double min_score, int min_points,
+                             AnomalyEvent* best) const {
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
+    const CompactPoint* peak = nullptr;
+    int high = 0;
     for (const CompactPoint& p : m->history) {
-      if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score > best->peak_score)) {
-        continue;
-      }
-      best->service = m->service;
-      best->series = m->ref;
-      best->start_ns = p.t;
-      best->peak_ns = p.t;
-      best->peak_score = p.score;
-      best->observed = p.value;
-      best->expected = p.expected;
-      best->lower = p.lower;
-      best->upper = p.upper;
+      if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
+      ++high;
+      if (peak == nullptr || p.score > peak->score) peak = &p;
     }
+    if (high < min_points || peak == nullptr || !(peak->score > best->peak_score)) continue;
+    best->service = m->service;
+    best->series = m->ref;
+    best->start_ns = peak->t;
+    best->peak_ns = peak->t;
+    best->peak_score = peak->score;
+    best->observed = peak->value;
+    best->expected = peak->expected;
+    best->lower = peak->lower;
+    best->upper = peak->upper;
   }
 }
 

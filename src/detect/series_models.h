@@ -169,12 +169,14 @@ class SeriesModels {
   void CollectSeries(const core::LabelSelector& selector, size_t limit,
                      std::vector<SeriesSnapshot>* out) const;
   // The recent point (history_points per series) of `service` in [from, to] with the highest
-  // score, among its series whose family passes `family_matches` and whose value lies above the
-  // expectation; into `best` when it beats best->peak_score. For evidence below the event
-  // threshold (a neighbour's CPU use: the root-cause ranker asks when it suspects one).
+  // score, among its series whose family passes `family_matches`, whose value lies above the
+  // expectation, and that have at least `min_points` such points scoring `min_score` or more in
+  // the range (a sustained rise, not one noisy point); into `best` when it beats
+  // best->peak_score. For evidence below the event threshold (a neighbour's CPU use: the
+  // root-cause ranker asks when it suspects one).
   void PeakAbove(std::string_view service,
                  const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
-                 core::TimeNs to, AnomalyEvent* best) const;
+                 core::TimeNs to, double min_score, int min_points, AnomalyEvent* best) const;
   // augur_anomaly_score, augur_expected_lower, augur_expected_upper per modelled signal.
   void WriteExposition(core::Exposition* out) const;
 

@@ -213,6 +213,25 @@ void Correlator::OnChange(const ChangeEvent& change) {
   }
 }
 
+void Correlator::SetCpuPeakLookup(CpuPeakLookup lookup) {
+  if (!lookup) {
+    cpu_peak_ = nullptr;
+    return;
+  }
+  cpu_peak_ = [this, lookup = std::move(lookup)](
+                  const std::string& service, CpuSignal signal, core::TimeNs from,
+                  core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+    auto key = std::make_tuple(service, static_cast<int>(signal), from);
+    if (auto it = peaks_found_.find(key); it != peaks_found_.end()) return it->second;
+    std::optional<detect::AnomalyEvent> found = lookup(service, signal, from, to);
+    if (found.has_value()) {
+      if (peaks_found_.size() >= kMaxPeaksKept) peaks_found_.clear();
+      peaks_found_.emplace(std::move(key), *found);
+    }
+    return found;
+  };
+}
+
 void Correlator::OnPlacement(const model::Placement& placement) {
   if (placement_count_ >= kMaxPlacements) return;
   if (hosts_[placement.service].insert(placement.host).second) {

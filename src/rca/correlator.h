@@ -19,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -61,7 +62,9 @@ class Correlator {
   void OnEvent(const detect::AnomalyEvent& event);
   void OnChange(const ChangeEvent& change);
   // How the ranker looks up a neighbour's CPU below the event threshold (optional).
-  void SetCpuPeakLookup(CpuPeakLookup lookup) { cpu_peak_ = std::move(lookup); }
+  // Rises found are remembered (the series keep only minutes of points, and an incident is ranked
+  // again when it closes).
+  void SetCpuPeakLookup(CpuPeakLookup lookup);
   // A service runs on a host (at most kMaxPlacements pairs are kept).
   void OnPlacement(const model::Placement& placement);
   static constexpr size_t kMaxPlacements = 200'000;
@@ -103,6 +106,9 @@ class Correlator {
   std::vector<ChangeEvent> changes_;  // recent, oldest first
   Placements hosts_;                  // service -> hosts
   CpuPeakLookup cpu_peak_;
+  // Rises the lookup found, by (service, signal, from); oldest dropped beyond kMaxPeaksKept.
+  std::map<std::tuple<std::string, int, core::TimeNs>, detect::AnomalyEvent> peaks_found_;
+  static constexpr size_t kMaxPeaksKept = 10'000;
   std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;
   std::set<uint64_t> dirty_;

@@ -69,10 +69,7 @@ bool IsLatency(const detect::SeriesRef& s) {
 
 bool IsCpuUse(const detect::SeriesRef& s) { return IsCpuUseFamily(s.family); }
 
-bool IsCpuThrottling(const detect::SeriesRef& s) {
-  return s.family.find("cpu_throttl") != std::string::npos ||
-         s.family.find("cpu_cfs_throttled") != std::string::npos;
-}
+bool IsCpuThrottling(const detect::SeriesRef& s) { return IsCpuThrottlingFamily(s.family); }
 
 bool ShareAHost(const Placements& hosts, const std::string& a, const std::string& b) {
   auto ia = hosts.find(a);
@@ -125,6 +122,11 @@ bool IsCpuUseFamily(std::string_view family) {
   return family.find("cpu_utilization") != std::string_view::npos ||
          family.find("cpu_time") != std::string_view::npos ||
          family.find("cpu_usage") != std::string_view::npos;
+}
+
+bool IsCpuThrottlingFamily(std::string_view family) {
+  return family.find("cpu_throttl") != std::string_view::npos ||
+         family.find("cpu_cfs_throttled") != std::string_view::npos;
 }
 
 bool IsRuntimeMetric(const detect::SeriesRef& series) {
@@ -258,24 +260,44 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     };
     // A starved node's neighbours whose CPU use raised no event: their recent points may still
     // show the rise (a noisy gauge whose step scores 0.99, not the event threshold).
-    if (cpu_peak != nullptr && *cpu_peak) {
+    const bool look = cpu_peak != nullptr && *cpu_peak;
+    auto look_up = [&](const std::string& service, CpuSignal signal) -> detect::AnomalyEvent* {
+      std::optional<detect::AnomalyEvent> peak =
+          (*cpu_peak)(service, signal, incident_start - config_.neighbour_lookback_ns, latest);
+      if (!peak.has_value() || peak->peak_score < config_.neighbour_min_score) return nullptr;
+      found_cpu.push_back(std::move(*peak));
+      return &found_cpu.back();
+    };
+    // A node that slowed by itself without using more CPU: was it throttled, below the event
+    // threshold?
+    if (look) {
+      for (auto& [name, n] : nodes) {
+        if (!n.slow_itself || n.throttled != nullptr || n.cpu_rise != nullptr || loaded(name) ||
+            !hosts->contains(name)) {
+          continue;
+        }
+        n.throttled = look_up(name, CpuSignal::kThrottling);
+      }
+    }
+    if (look) {
       std::vector<std::string> starved;
-      for (const auto& [name, n] : nodes) {
-        if (n.throttled != nullptr && n.cpu_rise == nullptr && !loaded(name))
-          starved.push_back(name);
+      for (auto& [name, n] : nodes) {
+        if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
+        // Its own CPU use may have risen below the event threshold too: then it burns the CPU
+        // itself.
+        n.cpu_rise = look_up(name, CpuSignal::kUse);
+        if (n.cpu_rise == nullptr) starved.push_back(name);
       }
       for (const std::string& victim : starved) {
         for (const auto& [other, other_hosts] : *hosts) {
           if (other == victim || loaded(other) || !ShareAHost(*hosts, victim, other)) continue;
           auto known = nodes.find(other);
           if (known != nodes.end() && known->second.cpu_rise != nullptr) continue;
-          std::optional<detect::AnomalyEvent> peak =
-              (*cpu_peak)(other, incident_start - config_.neighbour_lookback_ns, latest);
-          if (!peak.has_value() || peak->peak_score < config_.neighbour_min_score) continue;
-          found_cpu.push_back(std::move(*peak));
+          detect::AnomalyEvent* rise = look_up(other, CpuSignal::kUse);
+          if (rise == nullptr) continue;
           Node& h = nodes[other];
-          h.cpu_rise = &found_cpu.back();
-          h.first = std::min(h.first, found_cpu.back().start_ns);
+          h.cpu_rise = rise;
+          h.first = std::min(h.first, rise->start_ns);
         }
       }
     }

@@ -41,9 +41,11 @@ struct RankerConfig {
   size_t max_candidates = 10;
   core::TimeNs first_scale_ns = 2 * core::kNsPerMinute;  // how fast "started later" stops counting
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
-  // A starved node's neighbour counts as burning CPU when its CPU use scored at least this in the
-  // incident or this long before it (CpuPeakLookup).
-  double neighbour_min_score = 0.99;
+  // A starved node's neighbour counts as burning CPU when its CPU use scored at least this at
+  // least neighbour_min_points times in the incident or this long before it (CpuPeakLookup; one
+  // noisy point is no burn).
+  double neighbour_min_score = 0.98;
+  int neighbour_min_points = 3;
   core::TimeNs neighbour_lookback_ns = 2 * core::kNsPerMinute;
 };
 
@@ -62,14 +64,18 @@ bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point);
 // (noisier, and often consequences); 0 for symptoms.
 double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point = false);
 
-// A family of CPU-use series (process.cpu.utilization, process.cpu.time, container CPU usage).
+// A family of CPU-use series (process.cpu.utilization, process.cpu.time, container CPU usage), and
+// of CPU-throttling series (container.cpu.throttling_ratio, cAdvisor's cfs_throttled).
 bool IsCpuUseFamily(std::string_view family);
+bool IsCpuThrottlingFamily(std::string_view family);
 
-// The strongest recent rise of a service's CPU use in [from, to], below the event threshold too
-// (the series' recent points), as an event; nullopt when its CPU did not rise. For a starved node,
-// the ranker asks this of the services on its hosts that raised no CPU event.
+enum class CpuSignal { kUse, kThrottling };
+// The strongest recent rise of a service's CPU use (or throttling) in [from, to], below the event
+// threshold too (the series' recent points), as an event; nullopt when it did not rise. The ranker
+// asks for the throttling of a node that slowed by itself without using more CPU, and for the CPU
+// use of the services on the hosts of a node starved of CPU.
 using CpuPeakLookup = std::function<std::optional<detect::AnomalyEvent>(
-    const std::string& service, core::TimeNs from, core::TimeNs to)>;
+    const std::string& service, CpuSignal signal, core::TimeNs from, core::TimeNs to)>;
 
 class Ranker {
  public:

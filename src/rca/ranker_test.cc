@@ -217,8 +217,9 @@ TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
   };
   Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"search", {"node-1"}}};
   std::vector<std::string> asked;
-  CpuPeakLookup lookup = [&](const std::string& service, core::TimeNs from,
+  CpuPeakLookup lookup = [&](const std::string& service, CpuSignal signal, core::TimeNs from,
                              core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+    EXPECT_EQ(signal, CpuSignal::kUse);  // cart's throttling is an event already
     asked.push_back(service);
     EXPECT_LE(from, kNoon);
     EXPECT_GE(to, kNoon);
@@ -234,14 +235,39 @@ TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
   EXPECT_EQ(candidates[0].service, "index");
   EXPECT_NE(Joined(candidates[0]).find("starves it of CPU"), std::string::npos)
       << Joined(candidates[0]);
-  EXPECT_EQ(asked.size(), 2u);  // index and search, the services on cart's node
+  // cart itself (did its own CPU rise?), then index and search, the services on its node.
+  EXPECT_EQ(asked, (std::vector<std::string>{"cart", "index", "search"}));
   // Nothing burned CPU there: cart is its own cause.
-  CpuPeakLookup quiet = [](const std::string&, core::TimeNs, core::TimeNs) {
+  CpuPeakLookup quiet = [](const std::string&, CpuSignal, core::TimeNs, core::TimeNs) {
     return std::optional<detect::AnomalyEvent>();
   };
   candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &quiet);
   ASSERT_FALSE(candidates.empty());
   EXPECT_EQ(candidates[0].service, "cart");
+}
+
+// cart slowed by itself, its CPU use flat and its throttling below the event threshold (0.995):
+// looked up, it is starved, and the neighbour that burned CPU is named.
+TEST(RankerTest, ASlowNodesThrottlingIsLookedUpBelowTheEventThreshold) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "cart", "self_time_p95_ms", kNoon),
+      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
+  };
+  Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}};
+  CpuPeakLookup lookup = [&](const std::string& service, CpuSignal signal, core::TimeNs,
+                             core::TimeNs) -> std::optional<detect::AnomalyEvent> {
+    const bool throttled = service == "cart" && signal == CpuSignal::kThrottling;
+    const bool burning = service == "index" && signal == CpuSignal::kUse;
+    if (!throttled && !burning) return std::nullopt;
+    detect::AnomalyEvent e = RuntimeEvent(
+        9, service, throttled ? "container_cpu_throttling_ratio" : "process_cpu_utilization_ratio",
+        kNoon);
+    e.peak_score = 0.995;
+    return e;
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &lookup);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "index");
 }
 
 }  // namespace
