@@ -11,6 +11,7 @@ namespace {
 constexpr size_t kMaxChanges = 10000;
 constexpr core::TimeNs kDuplicateWithinNs = 10 * core::kNsPerMinute;
 constexpr std::string_view kUser = "user";
+constexpr double kIdleRatePerS = 0.1;
 
 bool IsErrorSignal(const detect::AnomalyEvent& e) {
   return e.series.signal == "error_ratio" || e.series.signal == "error_origin_rate" ||
@@ -78,6 +79,11 @@ bool IsSymptom(const detect::AnomalyEvent& event) {
   // Faster or fewer failures than usual is no incident (a rate that falls is: traffic is lost).
   const std::string& s = event.series.signal;
   if ((s == "error_ratio" || s.starts_with("p95")) && event.observed < event.expected) return false;
+  // A trickle on a path that is normally idle (less than one request per 10 s window expected) is
+  // a change worth reading in an incident, not one to open it.
+  if (s == "rate" && event.observed > event.expected && event.expected < kIdleRatePerS) {
+    return false;
+  }
   // The multi-signal detector's view joins incidents; it takes a signal unusual on its own to
   // open one.
   return s != "multi_signal";

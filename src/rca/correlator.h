@@ -42,7 +42,8 @@ struct CorrelatorConfig {
 };
 
 // Symptoms (RED signals of services, operations and calls: span_metrics, service and
-// service_graph events — rates either way, error ratios and latencies when they rise — and a rise
+// service_graph events — rates either way (a rise only where at least 0.1 requests/s are usual),
+// error ratios and latencies when they rise — and a rise
 // of a service's trace evidence: errors that originate in it, its own time, the wire time of calls
 // into it) open incidents and hold them open. The multi-signal detector's events join as evidence.
 // Everything else — ingested metrics (CPU, memory, queues), log anomalies — is evidence: it joins

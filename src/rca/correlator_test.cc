@@ -185,7 +185,7 @@ TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
   EXPECT_EQ(i->events[1].id, 2u);
 }
 
-TEST(CorrelatorTest, FasterAnswersFewerErrorsAndTheMultiSignalViewDoNotOpenIncidents) {
+TEST(CorrelatorTest, FasterAnswersFewerErrorsTricklesAndTheMultiSignalViewOpenNoIncident) {
   Correlator c;
   c.UpdateGraph(ShopGraph());
   auto faster = ServiceEvent(1, "payment", "p95_latency_ms", kNoon);
@@ -195,6 +195,10 @@ TEST(CorrelatorTest, FasterAnswersFewerErrorsAndTheMultiSignalViewDoNotOpenIncid
   c.OnEvent(faster);
   c.OnEvent(fewer_errors);
   c.OnEvent(ServiceEvent(3, "index", "multi_signal", kNoon));
+  auto trickle = ServiceEvent(5, "index", "rate", kNoon);
+  trickle.observed = 0.4;  // four calls on a path that is normally idle
+  trickle.expected = 0.001;
+  c.OnEvent(trickle);
   c.Advance(kNoon + kSec);
   EXPECT_EQ(c.open_count(), 0u);
   auto less_traffic = ServiceEvent(4, "search", "rate", kNoon + kSec);
