@@ -258,8 +258,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     auto loaded = [&](const std::string& node) {
       return busier.contains(node) || downstream.contains(node);
     };
-    // A starved node's neighbours whose CPU use raised no event: their recent points may still
-    // show the rise (a noisy gauge whose step scores 0.99, not the event threshold).
+    // CPU gauges are noisy: a hog's step often scores 0.99, not the event threshold. Below it,
+    // the series' recent points still show a sustained rise (CpuPeakLookup).
     const bool look = cpu_peak != nullptr && *cpu_peak;
     auto look_up = [&](const std::string& service, CpuSignal signal) -> detect::AnomalyEvent* {
       std::optional<detect::AnomalyEvent> peak =
@@ -278,8 +278,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
         }
         n.throttled = look_up(name, CpuSignal::kThrottling);
       }
-    }
-    if (look) {
+      // A throttled node's own CPU use, then the CPU use of the services on its hosts.
       std::vector<std::string> starved;
       for (auto& [name, n] : nodes) {
         if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
