@@ -146,61 +146,53 @@ class OtlpJsonWriter {
   explicit OtlpJsonWriter(std::string& out) : out_(out) {}
 
   void Write(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& r) {
-    Open();
-    Array("resourceSpans", r.resource_spans(), [&](const auto& rs) {
-      Open();
-      if (rs.has_resource()) Object("resource", [&] { Resource(rs.resource()); });
-      Array("scopeSpans", rs.scope_spans(), [&](const auto& ss) {
-        Open();
-        if (ss.has_scope()) Object("scope", [&] { Scope(ss.scope()); });
-        Array("spans", ss.spans(), [&](const auto& span) { Span(span); });
-        String("schemaUrl", ss.schema_url());
-        Close();
-      });
-      String("schemaUrl", rs.schema_url());
-      Close();
-    });
-    Close();
+    Envelope(
+        "resourceSpans", r.resource_spans(), "scopeSpans",
+        [](const auto& rs) -> const auto& { return rs.scope_spans(); }, "spans",
+        [](const auto& ss) -> const auto& { return ss.spans(); },
+        [&](const auto& span) { Span(span); });
   }
 
   void Write(const opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest& r) {
-    Open();
-    Array("resourceMetrics", r.resource_metrics(), [&](const auto& rm) {
-      Open();
-      if (rm.has_resource()) Object("resource", [&] { Resource(rm.resource()); });
-      Array("scopeMetrics", rm.scope_metrics(), [&](const auto& sm) {
-        Open();
-        if (sm.has_scope()) Object("scope", [&] { Scope(sm.scope()); });
-        Array("metrics", sm.metrics(), [&](const auto& m) { Metric(m); });
-        String("schemaUrl", sm.schema_url());
-        Close();
-      });
-      String("schemaUrl", rm.schema_url());
-      Close();
-    });
-    Close();
+    Envelope(
+        "resourceMetrics", r.resource_metrics(), "scopeMetrics",
+        [](const auto& rm) -> const auto& { return rm.scope_metrics(); }, "metrics",
+        [](const auto& sm) -> const auto& { return sm.metrics(); },
+        [&](const auto& m) { Metric(m); });
   }
 
   void Write(const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& r) {
-    Open();
-    Array("resourceLogs", r.resource_logs(), [&](const auto& rl) {
-      Open();
-      if (rl.has_resource()) Object("resource", [&] { Resource(rl.resource()); });
-      Array("scopeLogs", rl.scope_logs(), [&](const auto& sl) {
-        Open();
-        if (sl.has_scope()) Object("scope", [&] { Scope(sl.scope()); });
-        Array("logRecords", sl.log_records(), [&](const auto& lr) { LogRecord(lr); });
-        String("schemaUrl", sl.schema_url());
-        Close();
-      });
-      String("schemaUrl", rl.schema_url());
-      Close();
-    });
-    Close();
+    Envelope(
+        "resourceLogs", r.resource_logs(), "scopeLogs",
+        [](const auto& rl) -> const auto& { return rl.scope_logs(); }, "logRecords",
+        [](const auto& sl) -> const auto& { return sl.log_records(); },
+        [&](const auto& lr) { LogRecord(lr); });
   }
 
  private:
   using KeyValues = google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
+
+  // The one shape of the three requests: resources, each with its scopes, each with its items.
+  template <typename Resources, typename ScopesOf, typename ItemsOf, typename Item>
+  void Envelope(std::string_view resources_key, const Resources& resources,
+                std::string_view scopes_key, ScopesOf scopes_of, std::string_view items_key,
+                ItemsOf items_of, Item item) {
+    Open();
+    Array(resources_key, resources, [&](const auto& r) {
+      Open();
+      if (r.has_resource()) Object("resource", [&] { Resource(r.resource()); });
+      Array(scopes_key, scopes_of(r), [&](const auto& sc) {
+        Open();
+        if (sc.has_scope()) Object("scope", [&] { Scope(sc.scope()); });
+        Array(items_key, items_of(sc), item);
+        String("schemaUrl", sc.schema_url());
+        Close();
+      });
+      String("schemaUrl", r.schema_url());
+      Close();
+    });
+    Close();
+  }
 
   void Open() {
     out_.push_back('{');
