@@ -1,7 +1,6 @@
 // OTLP/HTTP export: POST /v1/traces, /v1/metrics or /v1/logs with a protobuf or JSON body,
 // optionally gzip-compressed, over one keep-alive connection (core::HttpClient).
 #include <algorithm>
-#include <charconv>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,26 +15,6 @@
 namespace augur::sim {
 
 namespace {
-
-std::string_view PathFor(Signal signal) {
-  switch (signal) {
-    case Signal::kTraces:
-      return "/v1/traces";
-    case Signal::kMetrics:
-      return "/v1/metrics";
-    case Signal::kLogs:
-      return "/v1/logs";
-  }
-  return "/v1/traces";
-}
-
-// Retry-After in delta-seconds (the form OTLP receivers send); HTTP dates are ignored.
-core::TimeNs ParseRetryAfter(std::string_view value) {
-  unsigned seconds = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || ptr == value.data()) return 0;
-  return static_cast<core::TimeNs>(std::min(seconds, 300u)) * core::kNsPerSecond;
-}
 
 class HttpSender : public OtlpSender {
  public:
@@ -60,7 +39,7 @@ class HttpSender : public OtlpSender {
       headers.emplace_back("Content-Encoding", "gzip");
     }
     absl::StatusOr<core::HttpResponse> response =
-        client_.Send("POST", PathFor(payload.signal), headers, body);
+        client_.Send("POST", OtlpHttpPath(payload.signal), headers, body);
     if (!response.ok()) {
       const absl::StatusCode code = response.status().code();
       attempt.status = response.status();
@@ -75,7 +54,7 @@ class HttpSender : public OtlpSender {
     const int status = response->status;
     if (status >= 200 && status < 300) return attempt;
     attempt.status = absl::UnknownError(Cat("OTLP/HTTP export to ", endpoint_.HostPort(),
-                                            PathFor(payload.signal), ": HTTP ", status, " ",
+                                            OtlpHttpPath(payload.signal), ": HTTP ", status, " ",
                                             response->body.substr(0, 200)));
     if (status == 429 || status == 502 || status == 503 || status == 504) {
       attempt.outcome = ExportAttempt::Outcome::kRetryable;

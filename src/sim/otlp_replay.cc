@@ -32,13 +32,11 @@ using SteadyClock = std::chrono::steady_clock;
 // Waits shorter than this are not worth a sleep: the request goes a little early instead.
 constexpr core::TimeNs kMinSleepNs = core::kNsPerMillisecond;
 
-enum class LineSignal { kTraces, kMetrics, kLogs };
-
 // What replay needs to know of a request: its signal, how many items it holds, and its latest
 // time. Found by one pass over the JSON (no message is built): parsing OTLP/JSON into protobuf
 // costs ten times more than sending it.
 struct Summary {
-  LineSignal signal = LineSignal::kTraces;
+  Signal signal = Signal::kTraces;
   uint64_t items = 0;        // spans, data points or log records
   core::TimeNs data_ns = 0;  // latest end, data point or (observed) log time; 0 if none
 };
@@ -122,11 +120,11 @@ class SummaryScanner {
         AUGUR_ASSIGN_OR_RETURN(const std::string_view name, String());
         if (depth == 0 && !signal_seen_) {
           if (name == "resourceSpans" || name == "resource_spans") {
-            out_->signal = LineSignal::kTraces;
+            out_->signal = Signal::kTraces;
           } else if (name == "resourceMetrics" || name == "resource_metrics") {
-            out_->signal = LineSignal::kMetrics;
+            out_->signal = Signal::kMetrics;
           } else if (name == "resourceLogs" || name == "resource_logs") {
-            out_->signal = LineSignal::kLogs;
+            out_->signal = Signal::kLogs;
           } else {
             return absl::InvalidArgumentError(
                 fmt::format("unknown signal \"{}\": expected resourceSpans, resourceMetrics or "
@@ -207,16 +205,16 @@ absl::StatusOr<Summary> Summarize(std::string_view line) {
 }
 
 // The protobuf encoding of a line whose signal is known.
-absl::StatusOr<std::string> ToProtobuf(LineSignal signal, std::string_view line) {
+absl::StatusOr<std::string> ToProtobuf(Signal signal, std::string_view line) {
   std::unique_ptr<google::protobuf::Message> request;
   switch (signal) {
-    case LineSignal::kTraces:
+    case Signal::kTraces:
       request = std::make_unique<ExportTraceServiceRequest>();
       break;
-    case LineSignal::kMetrics:
+    case Signal::kMetrics:
       request = std::make_unique<ExportMetricsServiceRequest>();
       break;
-    case LineSignal::kLogs:
+    case Signal::kLogs:
       request = std::make_unique<ExportLogsServiceRequest>();
       break;
   }
@@ -226,26 +224,6 @@ absl::StatusOr<std::string> ToProtobuf(LineSignal signal, std::string_view line)
     return absl::InternalError("protobuf serialization failed");
   }
   return out;
-}
-
-std::string_view PathFor(LineSignal signal) {
-  switch (signal) {
-    case LineSignal::kTraces:
-      return "/v1/traces";
-    case LineSignal::kMetrics:
-      return "/v1/metrics";
-    case LineSignal::kLogs:
-      return "/v1/logs";
-  }
-  return "/v1/traces";
-}
-
-// Retry-After in delta-seconds; HTTP dates are ignored.
-core::TimeNs ParseRetryAfter(std::string_view value) {
-  unsigned seconds = 0;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || ptr == value.data()) return 0;
-  return static_cast<core::TimeNs>(std::min(seconds, 300u)) * core::kNsPerSecond;
 }
 
 core::TimeNs SteadyNs() {
@@ -327,7 +305,7 @@ class Replayer {
     core::TimeNs backoff_ns = 100 * core::kNsPerMillisecond;
     for (;;) {
       absl::StatusOr<core::HttpResponse> response =
-          client_.Send("POST", PathFor(p.signal), headers, body);
+          client_.Send("POST", OtlpHttpPath(p.signal), headers, body);
       std::string why;
       core::TimeNs retry_after_ns = 0;
       bool retryable = false;
@@ -339,13 +317,13 @@ class Replayer {
       } else if (response->status >= 200 && response->status < 300) {
         ++stats_.requests;
         switch (p.signal) {
-          case LineSignal::kTraces:
+          case Signal::kTraces:
             stats_.spans += p.items;
             break;
-          case LineSignal::kMetrics:
+          case Signal::kMetrics:
             stats_.metric_points += p.items;
             break;
-          case LineSignal::kLogs:
+          case Signal::kLogs:
             stats_.log_records += p.items;
             break;
         }
@@ -364,8 +342,9 @@ class Replayer {
         continue;
       }
       ++stats_.rejected;
-      std::string message = fmt::format("{}:{}: {} request {}: {}", path, number, PathFor(p.signal),
-                                        retryable ? "gave up after retries" : "rejected", why);
+      std::string message =
+          fmt::format("{}:{}: {} request {}: {}", path, number, OtlpHttpPath(p.signal),
+                      retryable ? "gave up after retries" : "rejected", why);
       while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) {
         message.pop_back();
       }

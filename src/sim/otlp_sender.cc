@@ -1,5 +1,6 @@
 #include "sim/otlp_sender.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 
@@ -69,6 +70,25 @@ absl::StatusOr<std::vector<std::unique_ptr<OtlpSender>>> MakeSenders(
     out.push_back(MakeHttpSender(*endpoint, options.protocol == Protocol::kHttpJson, options.gzip));
   }
   return out;
+}
+
+std::string_view OtlpHttpPath(Signal signal) {
+  switch (signal) {
+    case Signal::kTraces:
+      return "/v1/traces";
+    case Signal::kMetrics:
+      return "/v1/metrics";
+    case Signal::kLogs:
+      return "/v1/logs";
+  }
+  return "/v1/traces";
+}
+
+core::TimeNs ParseRetryAfter(std::string_view value) {
+  unsigned seconds = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || ptr == value.data()) return 0;
+  return static_cast<core::TimeNs>(std::min(seconds, 300u)) * core::kNsPerSecond;
 }
 
 }  // namespace augur::sim

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -46,6 +47,12 @@ struct Endpoint {
   std::string HostPort() const;  // "host:port", "[::1]:port"
 };
 absl::StatusOr<Endpoint> ParseEndpoint(const std::string& endpoint, uint16_t default_port);
+
+// The OTLP/HTTP path of a signal: "/v1/traces", "/v1/metrics", "/v1/logs".
+std::string_view OtlpHttpPath(Signal signal);
+// An HTTP Retry-After header in delta-seconds (the form OTLP receivers send; HTTP dates give 0),
+// at most 300 s.
+core::TimeNs ParseRetryAfter(std::string_view value);
 
 // `count` senders for `options` (protocol, endpoint, gzip); gRPC senders share one channel.
 absl::StatusOr<std::vector<std::unique_ptr<OtlpSender>>> MakeSenders(
