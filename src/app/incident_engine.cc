@@ -53,29 +53,23 @@ void IncidentEngine::Stop() {
   Pass(false, /*flush=*/true);
 }
 
-void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) {
+template <typename T>
+void IncidentEngine::Enqueue(std::vector<T>& queue, const T& item) {
   {
     std::lock_guard lock(queue_mu_);
-    if (events_.size() + changes_.size() + waiting_count_.load(std::memory_order_relaxed) <
+    if (events_.size() + changes_.size() + placements_.size() +
+            waiting_count_.load(std::memory_order_relaxed) <
         config_.max_queued) {
-      events_.push_back(event);
+      queue.push_back(item);
       return;
     }
   }
   dropped_total_->Add();
 }
 
-void IncidentEngine::OnChange(const model::ChangeEvent& change) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (events_.size() + changes_.size() + waiting_count_.load(std::memory_order_relaxed) <
-        config_.max_queued) {
-      changes_.push_back(change);
-      return;
-    }
-  }
-  dropped_total_->Add();
-}
+void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) { Enqueue(events_, event); }
+
+void IncidentEngine::OnChange(const model::ChangeEvent& change) { Enqueue(changes_, change); }
 
 void IncidentEngine::SetCpuPeakLookup(rca::CpuPeakLookup lookup) {
   std::lock_guard lock(mu_);
@@ -83,14 +77,7 @@ void IncidentEngine::SetCpuPeakLookup(rca::CpuPeakLookup lookup) {
 }
 
 void IncidentEngine::OnPlacement(const model::Placement& placement) {
-  {
-    std::lock_guard lock(queue_mu_);
-    if (placements_.size() < config_.max_queued) {
-      placements_.push_back(placement);
-      return;
-    }
-  }
-  dropped_total_->Add();
+  Enqueue(placements_, placement);
 }
 
 void IncidentEngine::Run() {
