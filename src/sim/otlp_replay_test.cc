@@ -261,6 +261,19 @@ std::string WriteTraceLines(const std::string& name, const std::vector<int>& end
   return path;
 }
 
+// A clock that moves only when replay sleeps, and remembers each sleep.
+struct FakeClock {
+  core::TimeNs now = 0;
+  std::vector<core::TimeNs> waits;
+  void Drive(ReplayOptions& options) {
+    options.now = [this] { return now; };
+    options.sleep = [this](core::TimeNs ns) {
+      waits.push_back(ns);
+      now += ns;
+    };
+  }
+};
+
 TEST(ReplayTest, PacesByTheDataClockAndNeverReorders) {
   // Ends at 0 s, 10 s, 5 s (late: goes at once), 20 s; at speedup 2 the waits are 5 s and 5 s.
   const std::string path = WriteTraceLines("augur-pace", {0, 10, 5, 20});
@@ -268,17 +281,12 @@ TEST(ReplayTest, PacesByTheDataClockAndNeverReorders) {
   ReplayOptions options;
   options.endpoint = receiver.endpoint();
   options.speedup = 2;
-  core::TimeNs clock = 0;
-  std::vector<core::TimeNs> waits;
-  options.now = [&] { return clock; };
-  options.sleep = [&](core::TimeNs ns) {
-    waits.push_back(ns);
-    clock += ns;
-  };
+  FakeClock clock;
+  clock.Drive(options);
   const absl::StatusOr<ReplayStats> stats = ReplayFiles({path}, options);
   std::remove(path.c_str());
   ASSERT_TRUE(stats.ok()) << stats.status();
-  EXPECT_EQ(waits, (std::vector<core::TimeNs>{5 * kSecond, 5 * kSecond}));
+  EXPECT_EQ(clock.waits, (std::vector<core::TimeNs>{5 * kSecond, 5 * kSecond}));
   EXPECT_EQ(stats->paced_ns, 10 * kSecond);
   const std::vector<Arrival> got = receiver.arrivals();
   ASSERT_EQ(got.size(), 4u);
@@ -308,13 +316,8 @@ TEST(ReplayTest, RetriesHonourRetryAfterAndReportBadLinesAndRejections) {
   ReplayOptions options;
   options.endpoint = receiver.endpoint();
   options.speedup = 1e9;
-  core::TimeNs clock = 0;
-  std::vector<core::TimeNs> waits;
-  options.now = [&] { return clock; };
-  options.sleep = [&](core::TimeNs ns) {
-    waits.push_back(ns);
-    clock += ns;
-  };
+  FakeClock clock;
+  clock.Drive(options);
   std::vector<std::string> reports;
   options.report = [&](std::string_view line) { reports.emplace_back(line); };
   const absl::StatusOr<ReplayStats> stats = ReplayFiles({path}, options);
@@ -323,7 +326,7 @@ TEST(ReplayTest, RetriesHonourRetryAfterAndReportBadLinesAndRejections) {
   EXPECT_EQ(stats->lines, 5u);
   EXPECT_EQ(stats->bad_lines, 2u);
   EXPECT_EQ(stats->retries, 2u);
-  EXPECT_EQ(waits, (std::vector<core::TimeNs>{3 * kSecond, 3 * kSecond}));
+  EXPECT_EQ(clock.waits, (std::vector<core::TimeNs>{3 * kSecond, 3 * kSecond}));
   EXPECT_EQ(stats->requests, 2u);  // traces (after two 503s) and metrics
   EXPECT_EQ(stats->log_records, 0u);
   EXPECT_EQ(stats->rejected, 1u);
