@@ -122,10 +122,10 @@ void DeriveShard::NotePlacement(const model::SpanBatch& batch, const model::Reso
   std::string_view host = model::FindStringAttribute(attributes, "k8s.node.name");
   if (host.empty()) host = model::FindStringAttribute(attributes, "host.name");
   if (host.empty() || placements_seen_.size() >= kMaxPlacements) return;
-  std::string key;
-  key.reserve(resource.service_name.size() + 1 + host.size());
-  key.append(resource.service_name).append(1, '\x1f').append(host);
-  if (!placements_seen_.insert(std::move(key)).second) return;
+  // Seen once per batch and resource: the key is built in a kept buffer, copied only when new.
+  placement_key_.assign(resource.service_name).append(1, '\x1f').append(host);
+  if (placements_seen_.contains(placement_key_)) return;
+  placements_seen_.insert(placement_key_);
   placements_.push_back(model::Placement{std::string(resource.service_name), std::string(host)});
 }
 

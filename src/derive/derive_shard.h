@@ -129,6 +129,7 @@ class DeriveShard {
   absl::flat_hash_map<std::string, std::vector<std::string>> versions_;
   std::vector<model::ChangeEvent> changes_;
   absl::flat_hash_set<std::string> placements_seen_;  // "service\x1fhost"
+  std::string placement_key_;                         // NotePlacement's scratch
   std::vector<model::Placement> placements_;
 
   core::Counter* spans_total_;

@@ -282,10 +282,6 @@ core::TimeNs EventTime(const detect::AnomalyEvent& event) {
 }
 
 void Correlator::CloseIdle(core::TimeNs now) {
-  // Waiting evidence that began this long ago can no longer join an incident opening now.
-  for (auto it = waiting_.begin(); it != waiting_.end();) {
-    it = it->second.start_ns < now - config_.evidence_lead_ns ? waiting_.erase(it) : std::next(it);
-  }
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
     bool all_cleared = true;
@@ -313,6 +309,11 @@ void Correlator::CloseIdle(core::TimeNs now) {
 
 std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
   CloseIdle(now);
+  // Waiting evidence that began this long ago can no longer join an incident opening now (once per
+  // pass: IncidentFor turns it away meanwhile).
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    it = it->second.start_ns < now - config_.evidence_lead_ns ? waiting_.erase(it) : std::next(it);
+  }
   std::vector<uint64_t> changed = std::move(closed_since_);
   closed_since_.clear();
   for (uint64_t id : dirty_) {
