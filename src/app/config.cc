@@ -149,10 +149,10 @@ absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
   }
 
   core::ConfigNode logs = root.Child("logs");
-  AUGUR_CONFIG_TRY(
-      logs.CheckKeys({"max_services", "max_templates", "max_line_bytes", "similarity_threshold",
-                      "settled_lines", "max_example_bytes", "learning_period",
-                      "max_modelled_templates", "max_error_templates", "template_idle_timeout"}));
+  AUGUR_CONFIG_TRY(logs.CheckKeys(
+      {"max_services", "max_templates", "max_line_bytes", "similarity_threshold", "settled_lines",
+       "max_example_bytes", "learning_period", "new_template_min_lines", "max_modelled_templates",
+       "max_error_templates", "template_idle_timeout"}));
   derive::LogMiningConfig& mining = c->pipeline.derive.logs;
   detect::LogDetectionConfig& log_detection = c->pipeline.series.logs;
   AUGUR_CONFIG_TRY(logs.Get("max_services", &mining.max_services));
@@ -162,6 +162,7 @@ absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
   AUGUR_CONFIG_TRY(logs.Get("settled_lines", &mining.miner.settled_lines));
   AUGUR_CONFIG_TRY(logs.GetBytes("max_example_bytes", &mining.max_example_bytes));
   AUGUR_CONFIG_TRY(logs.GetDuration("learning_period", &log_detection.learning_period_ns));
+  AUGUR_CONFIG_TRY(logs.Get("new_template_min_lines", &log_detection.new_template_min_lines));
   AUGUR_CONFIG_TRY(logs.Get("max_modelled_templates", &log_detection.max_modelled_templates));
   AUGUR_CONFIG_TRY(logs.Get("max_error_templates", &log_detection.max_error_templates));
   AUGUR_CONFIG_TRY(
@@ -394,6 +395,7 @@ std::string ConfigToYaml(const AugurConfig& c) {
   out << YAML::Key << "max_example_bytes" << YAML::Value << lm.max_example_bytes;
   out << YAML::Key << "learning_period" << YAML::Value
       << core::FormatDuration(ld.learning_period_ns);
+  out << YAML::Key << "new_template_min_lines" << YAML::Value << ld.new_template_min_lines;
   out << YAML::Key << "max_modelled_templates" << YAML::Value << ld.max_modelled_templates;
   out << YAML::Key << "max_error_templates" << YAML::Value << ld.max_error_templates;
   out << YAML::Key << "template_idle_timeout" << YAML::Value

@@ -31,6 +31,9 @@ absl::Status LogDetectionConfig::Validate() const {
         "logs: max_modelled_templates + max_error_templates must not exceed "
         "max_templates");
   }
+  if (new_template_min_lines < 1) {
+    return absl::InvalidArgumentError("logs.new_template_min_lines must be at least 1");
+  }
   if (template_idle_timeout_ns < core::kNsPerMinute) {
     return absl::InvalidArgumentError("logs.template_idle_timeout must be at least 1m");
   }
@@ -161,13 +164,19 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
     ObserveContext context{.upward_only = true, .log_template = t.text, .examples = t.examples};
     // Checked once, in the window it first appears in (not before: partials of later windows
     // may arrive before this one closes).
+    // Until kNewWithinWindows windows after its first line: a single stray line is not yet news,
+    // a template that repeats is (config_->new_template_min_lines).
     if (!t.checked_new && t.first_seen_ns < start + window_ns_) {
-      t.checked_new = true;
       const bool after_learning =
           service_first_seen_ns_ != INT64_MAX &&
           t.first_seen_ns >= service_first_seen_ns_ + config_->learning_period_ns;
       const bool recent = t.first_seen_ns >= start - kNewWithinWindows * window_ns_;
-      t.new_event_open = IsError(t.first_severity) && after_learning && recent;
+      if (!IsError(t.first_severity) || !after_learning || !recent) {
+        t.checked_new = true;
+      } else if (t.count >= config_->new_template_min_lines) {
+        t.checked_new = true;
+        t.new_event_open = true;
+      }
     }
     if (t.new_event_open) {
       uint64_t lines = 0;

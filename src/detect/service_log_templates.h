@@ -3,8 +3,8 @@
 //  - per template (and severity) its rate, with the series' detector and the event rule; only
 //    rises count (a SURGE), and its events carry the template and example lines;
 //  - a NEW error template: one first seen at severity ERROR or FATAL after the service's learning
-//    period raises an event at once (signal "new_template"), closing after events.close_m quiet
-//    windows;
+//    period raises an event (signal "new_template") as soon as it has new_template_min_lines lines
+//    within its first minute, closing after events.close_m quiet windows;
 //  - the SHARE of ERROR and FATAL lines among the service's lines (signal "error_ratio"), under the
 //    volume rule (windows with at least detection.min_requests lines), rises only.
 //
@@ -35,6 +35,9 @@ struct LogDetectionConfig {
   // A template first seen at ERROR or worse is "new" only this long (event time) after the
   // service's first log line: before that, the service is still showing its usual templates.
   core::TimeNs learning_period_ns = 60 * core::kNsPerMinute;
+  // A new error template raises its event once it has this many lines within its first minute
+  // (kNewWithinWindows windows): one stray line of a rare error is not news, a repeating one is.
+  uint64_t new_template_min_lines = 3;
   size_t max_modelled_templates = 50;  // per service: the most frequent non-error templates
   size_t max_error_templates = 100;    // per service: error templates, most frequent first
   size_t max_templates = 5000;         // held per service, modelled or not

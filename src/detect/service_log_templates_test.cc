@@ -85,6 +85,12 @@ TEST(LogAnomalyTest, ANewErrorTemplateAfterLearningRaisesAnEventWithExamples) {
                       "Cache warmup failed for <*>", "Cache warmup failed for shard-3"));
       p.back().template_first_seen_ns = LogScenario::Start(w);
     }
+    if (w == 70) {  // after learning, an error, but one stray line: no event
+      p.push_back(Log("cart", 3, Severity::kError, LogScenario::Start(w), 1,
+                      "Exception on GET <*>: KeyError: 'sku'",
+                      "Exception on GET /x: KeyError: 'sku'"));
+      p.back().template_first_seen_ns = LogScenario::Start(w);
+    }
     if (w == 80) {  // after learning, but not an error: no event
       p.push_back(Log("cart", 2, Severity::kInfo, LogScenario::Start(w), 3,
                       "Rebalanced <*> partitions", "Rebalanced 12 partitions"));
