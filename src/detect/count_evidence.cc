@@ -69,26 +69,60 @@ double CountEvidence::Tail(const CountWindow& w) const {
     if (poisson) return Clean(PoissonTail(mean / phi, events / phi, w.up));
     return Clean(BinomialTail(trials / phi, events / phi, mean / trials, w.up));
   };
-  const double mean_one = w.trials * Probability(w, w.up);
-  const double one = tail(w.trials, w.events, mean_one);
-  double trials = w.trials, events = w.events, mean = mean_one;
-  for (const Past& p : past_) {
-    if (!(p.trials > 0)) continue;
-    CountWindow old = w;
-    old.expected = p.expected;
-    trials += p.trials;
-    events += p.events;
-    mean += p.trials * Probability(old, w.up);
-  }
-  const double several = trials > w.trials ? tail(trials, events, mean) : 1;
+  // The window and the previous ones: trials, events, the expected events, and the weight the
+  // longer memory gives each.
+  struct Window {
+    double trials = 0, events = 0, mean = 0, long_weight = 0;
+  };
   const double keep = std::exp2(-1 / kLongHalfLife);
-  const double long_trials = long_.trials * keep + w.trials;
-  const double long_tail = long_.trials > 0
-                               ? tail(long_trials, long_.events * keep + w.events,
-                                      (w.up ? long_.mean_up : long_.mean_down) * keep + mean_one)
-                               : 1;
+  std::array<Window, kWindows> windows;
+  size_t n = 0;
+  const double mean_one = w.trials * Probability(w, w.up);
+  windows[n++] = Window{w.trials, w.events, mean_one, 1};
+  double weight = keep;
+  for (const Past& p : past_) {
+    if (p.trials > 0) {
+      CountWindow old = w;
+      old.expected = p.expected;
+      windows[n++] = Window{p.trials, p.events, p.trials * Probability(old, w.up), weight};
+    }
+    weight *= keep;
+  }
+  // A sparse series (under one event expected per window) rising: one window cannot carry the
+  // evidence, however unlikely its count (a single request fanning out into a burst of calls, or
+  // failing with a burst of error lines, is one event, not many). The window with the largest
+  // excess is left out of every test, so it takes a second window of excess to be heard.
+  const bool sparse = w.up && mean_one < 1;
+  Window left_out;
+  if (sparse) {
+    size_t largest = 0;
+    for (size_t i = 1; i < n; ++i) {
+      if (windows[i].events - windows[i].mean > windows[largest].events - windows[largest].mean) {
+        largest = i;
+      }
+    }
+    left_out = windows[largest];
+  }
+  double trials = -left_out.trials, events = -left_out.events, mean = -left_out.mean;
+  for (size_t i = 0; i < n; ++i) {
+    trials += windows[i].trials;
+    events += windows[i].events;
+    mean += windows[i].mean;
+  }
+  const double one = sparse ? 1 : tail(w.trials, w.events, mean_one);
+  const bool several_taken = n > 1;
+  const double several = several_taken ? tail(trials, events, mean) : 1;
+  const double lw = left_out.long_weight;
+  const double long_trials = long_.trials * keep + w.trials - lw * left_out.trials;
+  const bool long_taken = long_.trials > 0 && long_trials > 0;
+  const double long_tail =
+      long_taken
+          ? tail(long_trials, long_.events * keep + w.events - lw * left_out.events,
+                 (w.up ? long_.mean_up : long_.mean_down) * keep + mean_one - lw * left_out.mean)
+          : 1;
   // Bonferroni over the tails taken.
-  const double tails = 1.0 + (trials > w.trials ? 1 : 0) + (long_.trials > 0 ? 1 : 0);
+  const double tails = (sparse ? 0.0 : 1.0) + (several_taken ? 1 : 0) + (long_taken ? 1 : 0);
+  if (tails == 0) return 1;
   return std::min(1.0, tails * std::min({one, several, long_tail}));
 }
 

@@ -17,7 +17,11 @@
 //    weight: how multi-window burn-rate alerts see a slow, steady excess) are all tested
 //    (Bonferroni: three times the smallest tail), so three windows of a moderate excess count as
 //    much as one window of a large one, a low-volume series whose every window is only a little
-//    off is still heard within minutes, and a single-window blip is diluted.
+//    off is still heard within minutes, and a single-window blip is diluted;
+//  - a sparse series (under one event expected per window) rising needs two windows: the window
+//    with the largest excess is left out of every test. Its counts come in clusters the model
+//    cannot see (one request fans out into four calls, one failure logs a burst of error lines), so
+//    one window's count, however unlikely as a Poisson or binomial draw, is one event.
 //
 // Tails are the continuous forms (regularized incomplete beta and gamma functions, Boost.Math), so
 // scaled counts need not be integers. Not thread-safe: owned with its series' model.

@@ -44,8 +44,36 @@ TEST(CountEvidenceTest, ALargeExcessAtVolumeIsExtremeAndAtLowVolumeIsNot) {
     c.Learn(Errors(20, i % 250 == 0 ? 1 : 0, 0.004));
     c.Push(Errors(20, i % 250 == 0 ? 1 : 0, 0.004));
   }
-  EXPECT_LT(c.Tail(Errors(18, 7, 0.004)), 1e-9);  // 7 errors of 18 where 1 in 5,000 is usual
-  EXPECT_GT(c.Tail(Errors(2, 1, 0.004)), 1e-3);   // 1 of 2: not evidence of much
+  // 7 errors of 18 where 1 in 5,000 is usual: under one error expected per window, so the first
+  // such window is not enough alone (a burst), the second one is.
+  EXPECT_GT(c.Tail(Errors(18, 7, 0.004)), 1e-3);
+  c.Push(Errors(18, 7, 0.004));
+  EXPECT_LT(c.Tail(Errors(18, 7, 0.004)), 1e-9);
+  EXPECT_GT(c.Tail(Errors(2, 1, 0.004)), 1e-3);  // 1 of 2: not evidence of much
+  // At volume (600 requests, 2.4 errors expected per window) one window is enough.
+  EXPECT_LT(c.Tail(Errors(600, 60, 0.004)), 1e-9);
+}
+
+// A rarely called operation whose calls come four at a time (one request, four calls): a burst in
+// one window followed by quiet is not evidence; four calls in each of two windows is.
+TEST(CountEvidenceTest, ASparseSeriesNeedsTwoWindowsOfExcess) {
+  CountEvidence c;
+  auto calls = [](double n) {
+    return CountWindow{CountWindow::Kind::kPoisson, 10, n, 1e-4, n > 0};
+  };
+  for (int i = 0; i < 8640; ++i) {
+    c.Learn(calls(0));
+    c.Push(calls(0));
+  }
+  EXPECT_GT(c.Tail(calls(4)), 0.01);
+  c.Push(calls(4));
+  EXPECT_GT(c.Tail(calls(0)), 0.01);
+  c.Push(calls(0));
+  EXPECT_GT(c.Tail(calls(1)), 1e-4);  // one more call after the burst: little
+  c.Push(calls(0));
+  c.Push(calls(0));
+  c.Push(calls(4));
+  EXPECT_LT(c.Tail(calls(4)), 1e-6);  // the burst again in the next window: sustained
 }
 
 // A low-volume series a little off in every window: no window alone, nor three together, says much,
