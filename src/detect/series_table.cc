@@ -346,6 +346,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
   auto Resolution = [](double value_ms, std::span<const double> bounds, double to_ms,
                        const WindowStats& w) {
     ObserveContext c;
+    c.upward_only = true;  // latency: only slower is a problem
     if (!std::isfinite(value_ms)) return c;
     c.counting = ObserveContext::Counting::kExceedances;
     c.histogram = w.buckets;
@@ -368,8 +369,13 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
   ObserveContext per_second;
   per_second.counting = ObserveContext::Counting::kPoisson;
   per_second.trials = window_s;
+  // Counts of what goes wrong (errors that originate in a service, WARN and ERROR lines): only
+  // more is a problem.
+  ObserveContext failures_per_second = per_second;
+  failures_per_second.upward_only = true;
   auto OfRequests = [](const WindowStats& w) {
     ObserveContext c;
+    c.upward_only = true;  // errors: only more is a problem
     c.counting = ObserveContext::Counting::kBinomial;
     c.trials = static_cast<double>(w.count);
     return c;
@@ -452,7 +458,8 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       svc.own->Window(start, &own);
       svc.wire->Window(start, &wire);
       SeriesRef ref{"service", {{"service_name", name}}, "error_origin_rate"};
-      models_.Observe(ref, name, start, static_cast<double>(own.errors) / window_s, &per_second);
+      models_.Observe(ref, name, start, static_cast<double>(own.errors) / window_s,
+                      &failures_per_second);
       ref.signal = "self_time_p95_ms";
       const double own_p95 = p95(own, ms_bounds, 1);
       const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
@@ -471,7 +478,8 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       SeriesRef ref{"logs",
                     {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
                     "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s, &per_second);
+      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s,
+                      &failures_per_second);
     }
     if (svc.log_templates != nullptr) {
       svc.log_templates->CloseWindow(name, start, min_requests, &models_);
