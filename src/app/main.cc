@@ -12,6 +12,7 @@
 #include "app/simulate_command.h"
 #include "core/config_node.h"
 #include "core/status_util.h"
+#include "core/time.h"
 #include "eval/log_eval.h"
 #include "eval/nab_eval.h"
 
@@ -73,7 +74,14 @@ int main(int argc, char** argv) {
   simulate->add_option("--max-in-flight", sim_options.max_in_flight, "Concurrent Export requests")
       ->check(CLI::Range(1, 256));
   std::string start_time;
-  simulate->add_option("--start-time", start_time, "Simulated start, RFC 3339 (default: now)");
+  CLI::Option* start_time_option =
+      simulate->add_option("--start-time", start_time, "Simulated start, RFC 3339 (default: now)");
+  std::string backfill;
+  simulate
+      ->add_option("--backfill", backfill,
+                   "Start this long ago (e.g. 2h) and send the past as fast as possible, then go "
+                   "on at --speedup")
+      ->excludes(start_time_option);
   simulate
       ->add_option("--metrics-interval", sim_options.metrics_interval_s,
                    "Simulated seconds between runtime metric reports")
@@ -217,6 +225,16 @@ int main(int argc, char** argv) {
         return 1;
       }
       sim_options.start_time_ns = *t;
+    }
+    if (!backfill.empty()) {
+      absl::StatusOr<augur::core::TimeNs> b = augur::core::ParseDuration(backfill);
+      if (!b.ok() || *b <= 0) {
+        std::cerr << "--backfill: "
+                  << (b.ok() ? "must be positive" : augur::core::MessageOf(b.status())) << "\n";
+        return 1;
+      }
+      sim_options.start_time_ns = augur::core::Clock::Real().NowNs() - *b;
+      sim_options.catch_up = true;
     }
     sim_options.send_metrics = !no_metrics;
     sim_options.send_logs = !no_logs;

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/status_util.h"
+#include "core/time.h"
 #include "sim/scenario.h"
 
 namespace augur::app {
@@ -81,12 +82,20 @@ int RunSimulate(sim::SimulatorOptions options, const SimulateCommandOptions& com
     }
   });
   std::thread reporter([&] {
+    bool behind = options.catch_up;  // a backfill still being sent
     while (!done.load()) {
       for (int i = 0; i < 100 && !done.load(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
       if (done.load()) break;
       sim::SimulatorStats s = simulator.Stats();
+      const core::TimeNs at =
+          options.start_time_ns + static_cast<core::TimeNs>(s.simulated_seconds * 1e9);
+      if (behind && at >= core::Clock::Real().NowNs() - core::kNsPerSecond) {
+        behind = false;
+        spdlog::info("backfill sent ({:.0f} simulated seconds): running live from here",
+                     s.simulated_seconds);
+      }
       spdlog::info(
           "simulated {:.0f}s: {} traces, {} spans, {} metric points, {} log records, "
           "{} requests ({} failed, {} retried)",

@@ -260,16 +260,34 @@ absl::Status Simulator::Impl::Run() {
   RootArrivals::Arrival next_arrival = arrivals.Next();
   core::TimeNs next_report_ns = options.send_metrics ? start_ns + interval_ns : INT64_MAX;
   core::TimeNs generated_ns = start_ns;  // everything before this is generated
-  const SteadyClock::time_point wall_start = SteadyClock::now();
+  // Pacing: simulated time pace_origin_ns at wall time wall_start, then `speedup` times faster.
+  SteadyClock::time_point wall_start = SteadyClock::now();
+  core::TimeNs pace_origin_ns = start_ns;
+  bool catching_up = options.catch_up;
   SteadyClock::time_point last_flush = wall_start;
 
   while (!stop.load() && !dispatcher.failed_fatally() && record_status.ok() &&
          generated_ns < end_ns) {
-    const double wall_s = std::chrono::duration<double>(SteadyClock::now() - wall_start).count();
-    double target_d = static_cast<double>(start_ns) + wall_s * options.speedup * 1e9;
-    target_d = std::min(
-        {target_d, static_cast<double>(generated_ns + kMaxStepNs), static_cast<double>(end_ns)});
-    const auto target_ns = static_cast<core::TimeNs>(target_d);
+    // Targets in integer nanoseconds: a double cannot hold every nanosecond of today's clock,
+    // and a rounded end would never be reached.
+    core::TimeNs target_ns = end_ns;
+    if (catching_up) {
+      // As fast as the machine goes until the simulated clock reaches the wall clock.
+      const core::TimeNs now_ns = core::Clock::Real().NowNs();
+      if (generated_ns >= now_ns) {
+        catching_up = false;
+        pace_origin_ns = generated_ns;
+        wall_start = SteadyClock::now();
+      } else {
+        target_ns = now_ns;
+      }
+    }
+    if (!catching_up) {
+      const double wall_s = std::chrono::duration<double>(SteadyClock::now() - wall_start).count();
+      const double ahead_ns = std::min(wall_s * options.speedup * 1e9, 1e18);
+      target_ns = pace_origin_ns + static_cast<core::TimeNs>(ahead_ns);
+    }
+    target_ns = std::min({target_ns, generated_ns + kMaxStepNs, end_ns});
     if (target_ns <= generated_ns) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     } else {

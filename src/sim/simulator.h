@@ -34,7 +34,10 @@ struct SimulatorOptions {
   uint64_t seed = 1;
   double duration_s = 0;           // simulated seconds to send; 0 runs until Stop()
   core::TimeNs start_time_ns = 0;  // simulated start; 0 means the wall clock at Run()
-  int batch_spans = 512;           // spans per trace Export request
+  // A start in the past is sent as fast as the machine goes until the simulated clock reaches the
+  // wall clock (a backfill: models have history when someone first looks), then at `speedup`.
+  bool catch_up = false;
+  int batch_spans = 512;     // spans per trace Export request
   bool send_metrics = true;  // per-service runtime metrics (CPU, memory, GC pause, queue depth)
   bool send_logs = true;     // per-service access, warning and error logs
   double metrics_interval_s = 10;  // simulated seconds between runtime metric reports

@@ -289,6 +289,45 @@ TEST(SimulatorTest, PacesSimulatedTimeAndStops) {
   EXPECT_GT(stats.spans, 0u);
 }
 
+// Today's clock in nanoseconds is beyond what a double holds exactly: a run that starts at an odd
+// nanosecond still reaches its end.
+TEST(SimulatorTest, EndsAtAnyNanosecond) {
+  Receiver receiver;
+  SimulatorOptions options = FastOptions(receiver.endpoint());
+  options.start_time_ns = kStart + 123'456'789;
+  options.duration_s = 5;
+  Simulator simulator(options);
+  EXPECT_TRUE(simulator.Run().ok());
+  EXPECT_EQ(simulator.Stats().simulated_seconds, 5);
+}
+
+// A backfill: ten simulated minutes in the past go out at once, then simulated time follows the
+// wall clock and never runs ahead of it.
+TEST(SimulatorTest, CatchesUpWithTheWallClockThenKeepsPace) {
+  Receiver receiver;
+  SimulatorOptions options = FastOptions(receiver.endpoint());
+  options.speedup = 1;
+  options.catch_up = true;
+  options.start_time_ns = core::Clock::Real().NowNs() - 600 * core::kNsPerSecond;
+  options.duration_s = 0;  // until Stop()
+  Simulator simulator(options);
+  absl::Status status;
+  std::thread runner([&] { status = simulator.Run(); });
+  // The ten minutes are sent however long generating them takes.
+  while (simulator.Stats().simulated_seconds < 600) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const double ahead_s =
+      static_cast<double>(options.start_time_ns - core::Clock::Real().NowNs()) / 1e9 +
+      simulator.Stats().simulated_seconds;
+  simulator.Stop();
+  runner.join();
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_LE(ahead_s, 0.01);  // at the wall clock, not beyond it
+  EXPECT_GT(ahead_s, -5);    // and not far behind it either
+}
+
 TEST(SimulatorTest, StopsPromptlyWhileTheReceiverRefuses) {
   Receiver receiver;
   {
