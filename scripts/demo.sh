@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make demo`: Augur with the simulated 500-service shop sending it OTLP. Ctrl-C stops both.
 # Ports: AUGUR_GRPC (4317), AUGUR_HTTP (4318), AUGUR_API (8080). SERVICES (500), RATE (100).
+# BACKFILL (1h5m): the shop's last hour is sent first, as fast as the machine goes, so the models
+# have learned (bands and scores) by the time you look; then it runs live.
+# SCENARIO (none): a file of deploy/scenarios/; its faults happen live, 5 to 15 minutes after the
+# backfill (which is then 1h45m): watch the incident open at /api/v1/incidents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${AUGUR_BIN:-build/augur}
@@ -10,7 +14,13 @@ API=${AUGUR_API:-8080}
 SERVICES=${SERVICES:-500}
 RATE=${RATE:-100}
 LOGS=${AUGUR_DEMO_LOGS:-/tmp/augur-demo}
+SCENARIO=${SCENARIO:-}
+if [ -n "$SCENARIO" ]; then BACKFILL=${BACKFILL:-1h45m}; else BACKFILL=${BACKFILL:-1h5m}; fi
 mkdir -p "$LOGS"
+if [ -n "$SCENARIO" ] && [ ! -f "$SCENARIO" ]; then
+  echo "SCENARIO=$SCENARIO: no such file (see deploy/scenarios/)" >&2
+  exit 1
+fi
 
 for port in "$GRPC" "$HTTP" "$API"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -38,8 +48,10 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+faults=()
+if [ -n "$SCENARIO" ]; then faults=(--faults "$SCENARIO" --ground-truth "$LOGS/ground-truth.json"); fi
 "$BIN" simulate --endpoint "127.0.0.1:$GRPC" --services "$SERVICES" --rate "$RATE" \
-  >"$LOGS/simulate.log" 2>&1 &
+  --backfill "$BACKFILL" "${faults[@]}" >"$LOGS/simulate.log" 2>&1 &
 SIM_PID=$!
 
 cat <<MSG
@@ -50,11 +62,19 @@ cat <<MSG
     One service:            http://localhost:$API/api/v1/services/checkout/operations
     Service graph:          http://localhost:$API/api/v1/graph
     Prometheus metrics:     http://localhost:$API/metrics
+    Bands and scores:       http://localhost:$API/api/v1/series?match={service_name=\"checkout\"}
+    Anomalies, incidents:   http://localhost:$API/api/v1/anomalies, /api/v1/incidents
     OTLP in:                grpc localhost:$GRPC, http localhost:$HTTP/v1/{traces,metrics,logs}
     Logs:                   $LOGS/augur.log, $LOGS/simulate.log
 
+  The last $BACKFILL of the shop is sent first (a few minutes); then it runs live.
   Ctrl-C stops Augur and the simulator.
 MSG
+if [ -n "$SCENARIO" ]; then
+  for _ in $(seq 1 100); do [ -s "$LOGS/ground-truth.json" ] && break; sleep 0.1; done
+  echo "  Faults of $SCENARIO (ground truth in $LOGS/ground-truth.json):"
+  grep '^fault:' "$LOGS/simulate.log" | sed 's/^/    /' || true
+fi
 
 count_services() {
   curl -fsS "http://127.0.0.1:$API/api/v1/services" 2>/dev/null |
@@ -81,4 +101,10 @@ for e in d["edges"]:
 parts = len({find(n) for n in parent})
 print(len(d["nodes"]), "nodes,", len(d["edges"]), "edges,", parts, "connected component(s)")')
 echo "  graph: $graph"
+start=$(date +%s)
+while kill -0 "$SIM_PID" 2>/dev/null && ! grep -q "backfill sent" "$LOGS/simulate.log"; do
+  sleep 5
+  echo "  $(($(date +%s) - start))s: $(grep -o 'simulated [0-9]*s' "$LOGS/simulate.log" | tail -1) of $BACKFILL sent"
+done
+echo "  backfill sent, running live: bands and scores at /metrics (augur_expected_lower, ...)"
 wait "$AUGUR_PID"

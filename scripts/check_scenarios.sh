@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Does each scenario of the library give one incident led by the injected service? For every file
+# given (default: all of deploy/scenarios/), starts `augur run` and feeds it `augur simulate
+# --faults FILE --backfill D --duration D` (the scenario's run, up to now, as fast as the machine
+# goes: what `make demo SCENARIO=FILE` shows live), then reads GET /api/v1/incidents and checks, per
+# fault, that exactly one incident overlaps it and that its first candidate is the root cause.
+#   scripts/check_scenarios.sh [deploy/scenarios/X.yaml ...]     SERVICES (50), RATE (10)
+# Prints one line per fault and exits 1 if any fault fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${AUGUR_BIN:-build/augur}
+SERVICES=${SERVICES:-50}
+RATE=${RATE:-10}
+if [ $# -eq 0 ]; then set -- deploy/scenarios/*.yaml; fi
+WORK=$(mktemp -d /tmp/augur-scenarios-XXXXXX)
+trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+
+failed=0
+for scenario in "$@"; do
+  name=$(basename "$scenario" .yaml)
+  # The run lasts until 20 minutes after the last fault ends (its incident closes).
+  duration=$(python3 - "$scenario" <<'PY'
+import re, sys
+def seconds(text):
+    total = 0
+    for n, unit in re.findall(r"(\d+)(h|m|s)", text):
+        total += int(n) * {"h": 3600, "m": 60, "s": 1}[unit]
+    return total
+starts = re.findall(r"start:\s*([0-9hms]+)", open(sys.argv[1]).read())
+durations = re.findall(r"duration:\s*([0-9hms]+)", open(sys.argv[1]).read())
+end = max(seconds(s) + seconds(d) for s, d in zip(starts, durations))
+print(f"{end + 1200}s")
+PY
+  )
+  rm -rf "$WORK/data" && mkdir -p "$WORK/data"
+  "$BIN" run --otlp-grpc-endpoint 127.0.0.1:0 --otlp-http-endpoint 127.0.0.1:0 \
+    --api-endpoint 127.0.0.1:0 --set "storage.path=$WORK/data" --log-level warn \
+    >"$WORK/augur.out" 2>"$WORK/augur.log" &
+  augur_pid=$!
+  for _ in $(seq 1 100); do grep -q "augur listening" "$WORK/augur.out" 2>/dev/null && break; sleep 0.1; done
+  grpc=$(sed -nE 's/.*otlp_grpc=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
+  api=$(sed -nE 's/.*api=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
+  "$BIN" simulate --endpoint "127.0.0.1:$grpc" --services "$SERVICES" --rate "$RATE" \
+    --faults "$scenario" --ground-truth "$WORK/truth.json" --backfill "$duration" \
+    --duration "$duration" >"$WORK/simulate.log" 2>&1
+  # Augur has taken everything in; wait until its queues are empty (it may lag behind on a busy
+  # machine).
+  python3 - "$api" <<'PY'
+import json, sys, time, urllib.request
+url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/status"
+empty = 0
+for _ in range(600):
+    metrics = json.load(urllib.request.urlopen(url))["data"]["self_metrics"]
+    queued = sum(m["value"] for m in metrics if m["name"] == "augur_bus_queue_units")
+    empty = empty + 1 if queued == 0 else 0
+    if empty >= 3:
+        break
+    time.sleep(0.5)
+time.sleep(2)  # the correlator's next pass
+PY
+  if ! python3 - "$api" "$WORK/truth.json" "$name" <<'PY'; then failed=1; fi
+import json, sys, urllib.request
+api, truth_path, name = sys.argv[1], sys.argv[2], sys.argv[3]
+url = f"http://127.0.0.1:{api}/api/v1/incidents?limit=10000"
+incidents = json.load(urllib.request.urlopen(url))["data"]["incidents"]
+faults = json.load(open(truth_path))["faults"]
+ok = True
+def ns(text):
+    import datetime
+    t = datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
+    return int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**9
+used = set()
+for f in faults:
+    # An incident belongs to the fault when it opens between the start of the fault's first
+    # 10-second window and its end plus five minutes (symptoms outlast their cause).
+    first_window = f["start_ns"] // (10 * 10**9) * (10 * 10**9)
+    mine = [i for i in incidents if first_window <= ns(i["start"]) <= f["end_ns"] + 300 * 10**9]
+    used.update(i["id"] for i in mine)
+    first = mine[0]["candidates"][0]["service"] if mine and mine[0]["candidates"] else "-"
+    good = len(mine) == 1 and first == f["root_cause"]
+    ok = ok and good
+    delay = max(0, ns(mine[-1]["start"]) - f["start_ns"]) / 1e9 if mine else float("nan")
+    print(f"{'ok  ' if good else 'FAIL'} {name:40s} {f['type']:15s} {f['root_cause']:16s} "
+          f"incidents {len(mine)}, first candidate {first}, delay {delay:.0f} s")
+others = [i for i in incidents if i["id"] not in used]
+for i in others:
+    top = i["candidates"][0]["service"] if i["candidates"] else "-"
+    print(f"     {name:40s} other incident at {i['start']} led by {top}")
+sys.exit(0 if ok else 1)
+PY
+  kill "$augur_pid" 2>/dev/null || true
+  wait "$augur_pid" 2>/dev/null || true
+done
+exit $failed
