@@ -58,6 +58,10 @@ double CountEvidence::frequency(CountWindow::Kind kind) const {
 double CountEvidence::Probability(const CountWindow& w, bool up) const {
   const double f = frequency(w.kind);
   if (w.kind == CountWindow::Kind::kExceedances) return f;
+  // A sparse series is tested upward against its long-run frequency alone: a detector's level
+  // soon follows a lasting excess of single events (one error in a window is a big step for a
+  // series that is almost always 0), and would hide it.
+  if (up && w.trials * f < 1) return f;
   return up ? std::max(w.expected, f) : std::min(w.expected, f);
 }
 
@@ -88,11 +92,11 @@ double CountEvidence::Tail(const CountWindow& w) const {
     }
     weight *= keep;
   }
-  // A sparse series (under one event expected per window) rising: one window cannot carry the
-  // evidence, however unlikely its count (a single request fanning out into a burst of calls, or
-  // failing with a burst of error lines, is one event, not many). The window with the largest
-  // excess is left out of every test, so it takes a second window of excess to be heard.
-  const bool sparse = w.up && mean_one < 1;
+  // A sparse series of clustered counts rising: one window cannot carry the evidence, however
+  // unlikely its count (a single request fanning out into a burst of calls, or failing with a
+  // burst of error lines, is one event, not many). The window with the largest excess is left
+  // out of every test, so it takes a second window of excess to be heard.
+  const bool sparse = w.clustered && Sparse(w);
   Window left_out;
   if (sparse) {
     size_t largest = 0;
@@ -124,6 +128,11 @@ double CountEvidence::Tail(const CountWindow& w) const {
   const double tails = (sparse ? 0.0 : 1.0) + (several_taken ? 1 : 0) + (long_taken ? 1 : 0);
   if (tails == 0) return 1;
   return std::min(1.0, tails * std::min({one, several, long_tail}));
+}
+
+bool CountEvidence::Sparse(const CountWindow& w) const {
+  // Exceedances are counted against the model's own expected p95, whatever the volume.
+  return w.kind != CountWindow::Kind::kExceedances && w.up && w.trials * frequency(w.kind) < 1;
 }
 
 void CountEvidence::Learn(const CountWindow& w) {

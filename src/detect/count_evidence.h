@@ -18,10 +18,13 @@
 //    (Bonferroni: three times the smallest tail), so three windows of a moderate excess count as
 //    much as one window of a large one, a low-volume series whose every window is only a little
 //    off is still heard within minutes, and a single-window blip is diluted;
-//  - a sparse series (under one event expected per window) rising needs two windows: the window
-//    with the largest excess is left out of every test. Its counts come in clusters the model
-//    cannot see (one request fans out into four calls, one failure logs a burst of error lines), so
-//    one window's count, however unlikely as a Poisson or binomial draw, is one event.
+//  - a sparse series (its long-run frequency under one event per window) rising is tested against
+//    that frequency alone (a detector's level soon follows a lasting excess of single events and
+//    would hide it); if its counts come in clusters the model cannot see (calls: one request fans
+//    out into four; log lines: one failure logs a burst), it needs two windows: the window with
+//    the largest excess is left out of every test, as one window's count, however unlikely as a
+//    Poisson or binomial draw, is one event. Failed and slow requests are not clustered: a burst
+//    of them in one window (callers refused while a service restarts) is heard at once.
 //
 // Tails are the continuous forms (regularized incomplete beta and gamma functions, Boost.Math), so
 // scaled counts need not be integers. Not thread-safe: owned with its series' model.
@@ -43,6 +46,9 @@ struct CountWindow {
   double events = 0;    // errors, events, or requests slower than the expected value
   double expected = 0;  // the model's expected ratio or rate per second (not for exceedances)
   bool up = true;       // the value lies above the model's expectation
+  // The events come in clusters the count cannot see: calls (one request fans out into several)
+  // and log lines (one failure logs several); not failed requests or slow ones.
+  bool clustered = false;
 };
 
 class CountEvidence {
@@ -54,6 +60,8 @@ class CountEvidence {
   // The tail probability of `w` (and of the last kWindows windows, `w` included) under what the
   // series has shown so far; 1 when there is nothing to say (no trials, a deviation of zero).
   double Tail(const CountWindow& w) const;
+  // Whether `w` is a sparse series' window rising (see above).
+  bool Sparse(const CountWindow& w) const;
   // Learns `w` as a normal window: the long-run frequency and the dispersion.
   void Learn(const CountWindow& w);
   // Remembers `w` as the latest window (every window, normal or not).

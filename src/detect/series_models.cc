@@ -80,6 +80,7 @@ constexpr double kCountLearnBelow = 0.999;
 CountWindow CountOf(const ObserveContext& c, const Assessment& a) {
   CountWindow w;
   w.up = a.value > a.expected;
+  w.clustered = c.clustered;
   switch (c.counting) {
     case ObserveContext::Counting::kBinomial:
       w.kind = CountWindow::Kind::kBinomial;
@@ -311,9 +312,12 @@ void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core:
     if (!a.learning && a.score > 0) {
       // The count decides how unusual the window is: it can only lower the detector's score,
       // except when the detector itself finds the point unusual — then the count's tail (an
-      // exact probability at this volume) says how far beyond usual it is.
+      // exact probability at this volume) says how far beyond usual it is — and on a sparse
+      // series, whose few events per window a detector of values cannot judge (its scale soon
+      // widens to a one-event step and it stops hearing a lasting excess of single events).
       const double count_score = 1 - m->counts.Tail(w);
-      a.score = a.score >= kCountLiftFrom ? count_score : std::min(a.score, count_score);
+      const bool count_decides = a.score >= kCountLiftFrom || m->counts.Sparse(w);
+      a.score = count_decides ? count_score : std::min(a.score, count_score);
     }
     if (a.score < kCountLearnBelow) m->counts.Learn(w);
     m->counts.Push(w);

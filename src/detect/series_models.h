@@ -113,11 +113,13 @@ struct ObserveContext {
   // events); kExceedances: the value is a high quantile (p95) of `histogram`, and the requests in
   // buckets wholly above the expected value are the count (5% of them when normal). The score
   // becomes the smaller of the detector's and the count's; when the detector scores the point
-  // 0.99 or more, the count's alone (so 7 errors in 18 requests where 1 in 250 is usual scores
-  // 1 - 1e-12, beyond what a detector calibrated on a day of history can say).
+  // 0.9 or more, or the series is sparse (CountEvidence::Sparse), the count's alone (so 7 errors
+  // in 18 requests where 1 in 250 is usual scores 1 - 1e-12, beyond what a detector calibrated on
+  // a day of history can say).
   enum class Counting { kNone, kBinomial, kPoisson, kExceedances };
   Counting counting = Counting::kNone;
   double trials = 0;
+  bool clustered = false;  // CountWindow::clustered: calls and log lines
   // kExceedances: per-bucket counts (the last for +Inf) and the buckets' upper bounds; a bound
   // times `bounds_scale` is in the value's unit.
   std::span<const uint64_t> histogram;

@@ -369,10 +369,14 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
   ObserveContext per_second;
   per_second.counting = ObserveContext::Counting::kPoisson;
   per_second.trials = window_s;
-  // Counts of what goes wrong (errors that originate in a service, WARN and ERROR lines): only
-  // more is a problem.
-  ObserveContext failures_per_second = per_second;
-  failures_per_second.upward_only = true;
+  // Calls and log lines come in clusters (CountWindow::clustered).
+  ObserveContext calls_per_second = per_second;
+  calls_per_second.clustered = true;
+  // Counts of what goes wrong: only more is a problem.
+  ObserveContext errors_per_second = per_second;
+  errors_per_second.upward_only = true;
+  ObserveContext lines_per_second = calls_per_second;
+  lines_per_second.upward_only = true;
   auto OfRequests = [](const WindowStats& w) {
     ObserveContext c;
     c.upward_only = true;  // errors: only more is a problem
@@ -393,7 +397,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
                      {"span_kind", std::string(model::SpanKindName(op->kind))},
                      {"span_name", op->span_name}},
                     "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &per_second);
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &calls_per_second);
       ref.signal = "error_ratio";
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(ref, name, start, ratio(w), &of_requests);
@@ -413,7 +417,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const double rate = static_cast<double>(w.count) / window_s;
       const double errors = ratio(w);
       const double latency = p95(w, ms_bounds, 1);
-      models_.Observe(ref, name, start, rate, &per_second);
+      models_.Observe(ref, name, start, rate, &calls_per_second);
       ref.signal = "error_ratio";
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(ref, name, start, errors, &of_requests);
@@ -443,7 +447,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
           "service_graph",
           {{"client", edge->client}, {"connection_type", edge->connection_type}, {"server", name}},
           "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &per_second);
+      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &calls_per_second);
       ref.signal = "error_ratio";
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(ref, name, start, ratio(w), &of_requests);
@@ -459,7 +463,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       svc.wire->Window(start, &wire);
       SeriesRef ref{"service", {{"service_name", name}}, "error_origin_rate"};
       models_.Observe(ref, name, start, static_cast<double>(own.errors) / window_s,
-                      &failures_per_second);
+                      &errors_per_second);
       ref.signal = "self_time_p95_ms";
       const double own_p95 = p95(own, ms_bounds, 1);
       const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
@@ -478,8 +482,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       SeriesRef ref{"logs",
                     {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
                     "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s,
-                      &failures_per_second);
+      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s, &lines_per_second);
     }
     if (svc.log_templates != nullptr) {
       svc.log_templates->CloseWindow(name, start, min_requests, &models_);

@@ -203,6 +203,7 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
       ObserveContext counted = context;
       counted.counting = ObserveContext::Counting::kPoisson;
       counted.trials = window_s;
+      counted.clustered = true;
       models->Observe(ref, service, start, rate, &counted);
     }
   }
@@ -242,6 +243,7 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
                          .examples = examples};
   context.counting = ObserveContext::Counting::kBinomial;
   context.trials = static_cast<double>(lines);
+  context.clustered = true;
   SeriesRef ref{"logs", {{"service_name", service_name}}, "error_ratio"};
   models->Observe(ref, service, start, ratio, &context);
 }
