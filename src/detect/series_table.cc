@@ -261,6 +261,12 @@ void SeriesTable::AddEdge(const model::EdgePartial& p) {
 }
 
 void SeriesTable::ConsumePartials(const model::PartialBatch& batch) {
+  if (next_close_ == kNever) {
+    for (const model::RedPartial& p : batch.red) {
+      if (p.window_start != model::kLateWindow)
+        first_window_ = std::min(first_window_, p.window_start);
+    }
+  }
   for (const model::RedPartial& p : batch.red) AddRed(p);
   for (const model::EdgePartial& p : batch.edges) AddEdge(p);
   for (const model::UnpairedPartial& p : batch.unpaired) {
@@ -312,7 +318,9 @@ void SeriesTable::CloseWindows() {
   const core::TimeNs window = config_.window_ns;
   // Windows that end at or before the watermark are complete.
   const core::TimeNs first_open = core::FloorTo(watermark_, window);
-  if (next_close_ == kNever) next_close_ = first_open;
+  if (next_close_ == kNever) {
+    next_close_ = first_window_ != INT64_MAX ? std::max(first_open, first_window_) : first_open;
+  }
   // The recent windows hold the last few; a jump beyond them skips what they no longer hold.
   const core::TimeNs oldest_held = first_open - (RecentWindows::kFineSlots - 1) * window;
   if (next_close_ < oldest_held) {

@@ -154,6 +154,10 @@ class SeriesTable {
   std::vector<core::TimeNs> source_watermarks_;
   core::TimeNs watermark_ = INT64_MIN;
   core::TimeNs next_close_ = INT64_MIN;  // start of the next window to close
+  // The earliest window with requests seen before the first close: windows before it are not
+  // closed as empty (after a restart, the watermark's allowed lateness reaches back into the
+  // downtime, and restored models would read it as traffic stopping).
+  core::TimeNs first_window_ = INT64_MAX;
   size_t red_series_ = 0;
   SeriesModels models_;
   ChangeSink change_sink_;

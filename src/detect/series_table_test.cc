@@ -289,6 +289,30 @@ TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels
   EXPECT_EQ(metrics.Value("augur_series_windows_skipped"), 0);
 }
 
+// After a restart the first watermark (the newest data less the allowed lateness) lies before the
+// first data: the windows in between are the downtime, not windows without requests.
+TEST(SeriesTableDetectionTest, WindowsBeforeTheFirstDataAreNotClosedAsEmpty) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  for (int w = 0; w < 4; ++w) {
+    model::PartialBatch b;
+    b.source_shard = 0;
+    const core::TimeNs start = kT0 + w * 10 * kS;
+    b.red.push_back(Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, start, 20, 2));
+    b.watermark = start - 30 * kS;
+    table.ConsumePartials(b);
+  }
+  model::PartialBatch last;
+  last.source_shard = 0;
+  last.watermark = kT0 + 40 * kS;
+  table.ConsumePartials(last);
+  auto rate = Snapshots(table, R"(span_metrics{service_name="cart",signal="rate"})");
+  ASSERT_EQ(rate.size(), 1u);
+  ASSERT_EQ(rate[0].history.size(), 4u);  // windows 0..3, none before
+  EXPECT_EQ(rate[0].history[0].t, kT0);
+  EXPECT_FLOAT_EQ(rate[0].history[0].value, 2.0);
+}
+
 TEST(SeriesTableDetectionTest, AWatermarkJumpSkipsWindowsTheRingNoLongerHolds) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
