@@ -2,7 +2,8 @@
 # `make demo`: Augur with the simulated 500-service shop sending it OTLP. Ctrl-C stops both.
 # Ports: AUGUR_GRPC (4317), AUGUR_HTTP (4318), AUGUR_API (8080). SERVICES (500), RATE (100).
 # BACKFILL (1h5m): the shop's last hour is sent first, as fast as the machine goes, so the models
-# have learned (bands and scores) by the time you look; then it runs live.
+# have learned (bands and scores) by the time you look; then it runs live. When AUGUR_DATA
+# (./augur-data) holds models from an earlier run, they are restored and nothing is backfilled.
 # SCENARIO (none): a file of deploy/scenarios/; its faults happen live, 5 to 15 minutes after the
 # backfill (which is then 1h45m): watch the incident open at /api/v1/incidents.
 set -euo pipefail
@@ -15,7 +16,14 @@ SERVICES=${SERVICES:-500}
 RATE=${RATE:-100}
 LOGS=${AUGUR_DEMO_LOGS:-/tmp/augur-demo}
 SCENARIO=${SCENARIO:-}
-if [ -n "$SCENARIO" ]; then BACKFILL=${BACKFILL:-1h45m}; else BACKFILL=${BACKFILL:-1h5m}; fi
+DATA=${AUGUR_DATA:-./augur-data}
+if [ -n "$SCENARIO" ]; then
+  BACKFILL=${BACKFILL:-1h45m}
+elif compgen -G "$DATA/models/shard-*.ckpt" >/dev/null; then
+  BACKFILL=${BACKFILL:-0}  # the models of the last run are restored: they have learned
+else
+  BACKFILL=${BACKFILL:-1h5m}
+fi
 mkdir -p "$LOGS"
 if [ -n "$SCENARIO" ] && [ ! -f "$SCENARIO" ]; then
   echo "SCENARIO=$SCENARIO: no such file (see deploy/scenarios/)" >&2
@@ -30,7 +38,7 @@ for port in "$GRPC" "$HTTP" "$API"; do
 done
 
 "$BIN" run --otlp-grpc-endpoint "0.0.0.0:$GRPC" --otlp-http-endpoint "0.0.0.0:$HTTP" \
-  --api-endpoint "0.0.0.0:$API" >"$LOGS/augur.out" 2>"$LOGS/augur.log" &
+  --api-endpoint "0.0.0.0:$API" --set "storage.path=$DATA" >"$LOGS/augur.out" 2>"$LOGS/augur.log" &
 AUGUR_PID=$!
 SIM_PID=""
 cleanup() {
@@ -48,10 +56,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-faults=()
-if [ -n "$SCENARIO" ]; then faults=(--faults "$SCENARIO" --ground-truth "$LOGS/ground-truth.json"); fi
+extra=()
+if [ -n "$SCENARIO" ]; then extra=(--faults "$SCENARIO" --ground-truth "$LOGS/ground-truth.json"); fi
+if [ "$BACKFILL" != 0 ]; then extra+=(--backfill "$BACKFILL"); fi
 "$BIN" simulate --endpoint "127.0.0.1:$GRPC" --services "$SERVICES" --rate "$RATE" \
-  --backfill "$BACKFILL" "${faults[@]}" >"$LOGS/simulate.log" 2>&1 &
+  "${extra[@]}" >"$LOGS/simulate.log" 2>&1 &
 SIM_PID=$!
 
 cat <<MSG
@@ -67,9 +76,13 @@ cat <<MSG
     OTLP in:                grpc localhost:$GRPC, http localhost:$HTTP/v1/{traces,metrics,logs}
     Logs:                   $LOGS/augur.log, $LOGS/simulate.log
 
-  The last $BACKFILL of the shop is sent first (a few minutes); then it runs live.
   Ctrl-C stops Augur and the simulator.
 MSG
+if [ "$BACKFILL" != 0 ]; then
+  echo "  The last $BACKFILL of the shop is sent first (a few minutes); then it runs live."
+else
+  echo "  Models restored from $DATA; the shop runs live."
+fi
 if [ -n "$SCENARIO" ]; then
   for _ in $(seq 1 100); do [ -s "$LOGS/ground-truth.json" ] && break; sleep 0.1; done
   echo "  Faults of $SCENARIO (ground truth in $LOGS/ground-truth.json):"
@@ -101,10 +114,12 @@ for e in d["edges"]:
 parts = len({find(n) for n in parent})
 print(len(d["nodes"]), "nodes,", len(d["edges"]), "edges,", parts, "connected component(s)")')
 echo "  graph: $graph"
-start=$(date +%s)
-while kill -0 "$SIM_PID" 2>/dev/null && ! grep -q "backfill sent" "$LOGS/simulate.log"; do
-  sleep 5
-  echo "  $(($(date +%s) - start))s: $(grep -o 'simulated [0-9]*s' "$LOGS/simulate.log" | tail -1) of $BACKFILL sent"
-done
-echo "  backfill sent, running live: bands and scores at /metrics (augur_expected_lower, ...)"
+if [ "$BACKFILL" != 0 ]; then
+  start=$(date +%s)
+  while kill -0 "$SIM_PID" 2>/dev/null && ! grep -q "backfill sent" "$LOGS/simulate.log"; do
+    sleep 5
+    echo "  $(($(date +%s) - start))s: $(grep -o 'simulated [0-9]*s' "$LOGS/simulate.log" | tail -1) of $BACKFILL sent"
+  done
+  echo "  backfill sent, running live: bands and scores at /metrics (augur_expected_lower, ...)"
+fi
 wait "$AUGUR_PID"
