@@ -9,7 +9,6 @@
 #include <spdlog/spdlog.h>
 
 #include "core/status_util.h"
-#include "core/time.h"
 #include "sim/scenario.h"
 
 namespace augur::app {
@@ -89,9 +88,7 @@ int RunSimulate(sim::SimulatorOptions options, const SimulateCommandOptions& com
       }
       if (done.load()) break;
       sim::SimulatorStats s = simulator.Stats();
-      const core::TimeNs at =
-          options.start_time_ns + static_cast<core::TimeNs>(s.simulated_seconds * 1e9);
-      if (behind && at >= core::Clock::Real().NowNs() - core::kNsPerSecond) {
+      if (behind && s.caught_up) {
         behind = false;
         spdlog::info("backfill sent ({:.0f} simulated seconds): running live from here",
                      s.simulated_seconds);

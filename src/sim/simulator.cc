@@ -142,6 +142,7 @@ struct Simulator::Impl {
   std::atomic<bool> started{false};
   ExportCounters counters;
   std::atomic<double> simulated_seconds{0};
+  std::atomic<bool> caught_up{false};
 };
 
 absl::Status Simulator::Impl::Run() {
@@ -272,10 +273,12 @@ absl::Status Simulator::Impl::Run() {
     // and a rounded end would never be reached.
     core::TimeNs target_ns = end_ns;
     if (catching_up) {
-      // As fast as the machine goes until the simulated clock reaches the wall clock.
+      // As fast as the machine goes until the simulated clock is within a step of the wall
+      // clock (which moves on while a step is generated: equal it would never be).
       const core::TimeNs now_ns = core::Clock::Real().NowNs();
-      if (generated_ns >= now_ns) {
+      if (generated_ns >= now_ns - kMaxStepNs) {
         catching_up = false;
+        caught_up = true;
         pace_origin_ns = generated_ns;
         wall_start = SteadyClock::now();
       } else {
@@ -386,6 +389,7 @@ SimulatorStats Simulator::Stats() const {
   s.failed_requests = c.failed_requests.load();
   s.retries = c.retries.load();
   s.simulated_seconds = impl_->simulated_seconds.load();
+  s.caught_up = impl_->caught_up.load();
   return s;
 }
 

@@ -63,6 +63,7 @@ struct SimulatorStats {
   uint64_t failed_requests = 0;  // answered with a permanent error (dropped)
   uint64_t retries = 0;          // retryable answers (429/503/UNAVAILABLE) that were retried
   double simulated_seconds = 0;
+  bool caught_up = false;  // catch_up: the simulated clock has reached the wall clock
 };
 
 class Simulator {
