@@ -61,7 +61,7 @@ double CountEvidence::Probability(const CountWindow& w, bool up) const {
   // A sparse series is tested upward against its long-run frequency alone: a detector's level
   // soon follows a lasting excess of single events (one error in a window is a big step for a
   // series that is almost always 0), and would hide it.
-  if (up && w.trials * f < 1) return f;
+  if (up && UnderOneEvent(w)) return f;
   return up ? std::max(w.expected, f) : std::min(w.expected, f);
 }
 
@@ -132,7 +132,11 @@ double CountEvidence::Tail(const CountWindow& w) const {
 
 bool CountEvidence::Sparse(const CountWindow& w) const {
   // Exceedances are counted against the model's own expected p95, whatever the volume.
-  return w.kind != CountWindow::Kind::kExceedances && w.up && w.trials * frequency(w.kind) < 1;
+  return w.kind != CountWindow::Kind::kExceedances && w.up && UnderOneEvent(w);
+}
+
+bool CountEvidence::UnderOneEvent(const CountWindow& w) const {
+  return w.trials * frequency(w.kind) < 1;
 }
 
 void CountEvidence::Learn(const CountWindow& w) {

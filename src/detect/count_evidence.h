@@ -78,6 +78,8 @@ class CountEvidence {
   // The probability per trial the model expects in `w`, bounded by the long-run frequency in the
   // direction `up`.
   double Probability(const CountWindow& w, bool up) const;
+  // Whether the long-run frequency expects under one event in `w`'s trials.
+  bool UnderOneEvent(const CountWindow& w) const;
 
   double seen_trials_ = 0;
   double seen_events_ = 0;

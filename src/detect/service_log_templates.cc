@@ -162,10 +162,10 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
     if (id == model::kOverflowTemplateId) continue;
     const std::string id_text = std::to_string(id);
     ObserveContext context{.upward_only = true, .log_template = t.text, .examples = t.examples};
-    // Checked once, in the window it first appears in (not before: partials of later windows
-    // may arrive before this one closes).
-    // Until kNewWithinWindows windows after its first line: a single stray line is not yet news,
-    // a template that repeats is (config_->new_template_min_lines).
+    // Checked from the window it first appears in (not before: partials of later windows may
+    // arrive before this one closes) until it has config_->new_template_min_lines lines or is
+    // older than kNewWithinWindows windows: a single stray line is not yet news, a template that
+    // repeats is.
     if (!t.checked_new && t.first_seen_ns < start + window_ns_) {
       const bool after_learning =
           service_first_seen_ns_ != INT64_MAX &&
