@@ -242,6 +242,15 @@ std::vector<SeriesSnapshot> Snapshots(const SeriesTable& table, std::string_view
   return out;
 }
 
+// Hands the table one batch from derive shard 0: `red` partials, then the watermark.
+void Feed(SeriesTable& table, core::TimeNs watermark, std::vector<model::RedPartial> red = {}) {
+  model::PartialBatch b;
+  b.source_shard = 0;
+  b.red = std::move(red);
+  b.watermark = watermark;
+  table.ConsumePartials(b);
+}
+
 TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels) {
   core::SelfMetrics metrics;
   SeriesTableConfig config;
@@ -249,21 +258,15 @@ TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels
   SeriesTable table(config, &metrics);
   // Six windows: 30 calls each (3 errors), then a quiet window with 4 calls.
   for (int w = 0; w < 7; ++w) {
-    model::PartialBatch b;
-    b.source_shard = 0;
     core::TimeNs start = kT0 + w * 10 * kS;
     uint64_t calls = w < 6 ? 27 : 4;
-    b.red.push_back(
-        Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kUnset, start, calls, 2));
+    std::vector<model::RedPartial> red = {
+        Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kUnset, start, calls, 2)};
     if (w < 6)
-      b.red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kError, start, 3, 5));
-    b.watermark = start;  // closes the windows before this one
-    table.ConsumePartials(b);
+      red.push_back(Red("cart", "GET /cart", SpanKind::kServer, StatusCode::kError, start, 3, 5));
+    Feed(table, start, std::move(red));  // closes the windows before this one
   }
-  model::PartialBatch last;
-  last.source_shard = 0;
-  last.watermark = kT0 + 80 * kS;
-  table.ConsumePartials(last);
+  Feed(table, kT0 + 80 * kS);
 
   auto rate = Snapshots(table, R"(span_metrics{service_name="cart",signal="rate"})");
   ASSERT_EQ(rate.size(), 1u);
@@ -295,17 +298,11 @@ TEST(SeriesTableDetectionTest, WindowsBeforeTheFirstDataAreNotClosedAsEmpty) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
   for (int w = 0; w < 4; ++w) {
-    model::PartialBatch b;
-    b.source_shard = 0;
     const core::TimeNs start = kT0 + w * 10 * kS;
-    b.red.push_back(Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, start, 20, 2));
-    b.watermark = start - 30 * kS;
-    table.ConsumePartials(b);
+    Feed(table, start - 30 * kS,
+         {Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, start, 20, 2)});
   }
-  model::PartialBatch last;
-  last.source_shard = 0;
-  last.watermark = kT0 + 40 * kS;
-  table.ConsumePartials(last);
+  Feed(table, kT0 + 40 * kS);
   auto rate = Snapshots(table, R"(span_metrics{service_name="cart",signal="rate"})");
   ASSERT_EQ(rate.size(), 1u);
   ASSERT_EQ(rate[0].history.size(), 4u);  // windows 0..3, none before
@@ -316,15 +313,8 @@ TEST(SeriesTableDetectionTest, WindowsBeforeTheFirstDataAreNotClosedAsEmpty) {
 TEST(SeriesTableDetectionTest, AWatermarkJumpSkipsWindowsTheRingNoLongerHolds) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
-  model::PartialBatch b;
-  b.source_shard = 0;
-  b.red.push_back(Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, kT0, 5, 0));
-  b.watermark = kT0;
-  table.ConsumePartials(b);
-  model::PartialBatch later;
-  later.source_shard = 0;
-  later.watermark = kT0 + 3600 * kS;
-  table.ConsumePartials(later);
+  Feed(table, kT0, {Red("cart", "op", SpanKind::kServer, StatusCode::kUnset, kT0, 5, 0)});
+  Feed(table, kT0 + 3600 * kS);
   EXPECT_GT(metrics.Value("augur_series_windows_skipped"), 300);
 }
 
@@ -347,10 +337,7 @@ TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
     p.value = 100.0 * i;
     batch.points = {p};
     table.ConsumeMetrics(batch, std::vector<uint32_t>{0});
-    model::PartialBatch tick;
-    tick.source_shard = 0;
-    tick.watermark = kT0 + (i + 1) * 10 * kS + 1;
-    table.ConsumePartials(tick);
+    Feed(table, kT0 + (i + 1) * 10 * kS + 1);
   }
   auto s = Snapshots(table, R"(app_requests{signal="rate"})");
   ASSERT_EQ(s.size(), 1u);
