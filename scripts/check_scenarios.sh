@@ -12,6 +12,7 @@ BIN=${AUGUR_BIN:-build/augur}
 SERVICES=${SERVICES:-50}
 RATE=${RATE:-10}
 if [ $# -eq 0 ]; then set -- deploy/scenarios/*.yaml; fi
+. scripts/local_augur.sh
 WORK=$(mktemp -d /tmp/augur-scenarios-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 
@@ -26,47 +27,27 @@ def seconds(text):
     for n, unit in re.findall(r"(\d+)(h|m|s)", text):
         total += int(n) * {"h": 3600, "m": 60, "s": 1}[unit]
     return total
-starts = re.findall(r"start:\s*([0-9hms]+)", open(sys.argv[1]).read())
-durations = re.findall(r"duration:\s*([0-9hms]+)", open(sys.argv[1]).read())
+text = open(sys.argv[1]).read()
+starts = re.findall(r"start:\s*([0-9hms]+)", text)
+durations = re.findall(r"duration:\s*([0-9hms]+)", text)
 end = max(seconds(s) + seconds(d) for s, d in zip(starts, durations))
 print(f"{end + 1200}s")
 PY
   )
   rm -rf "$WORK/data" && mkdir -p "$WORK/data"
-  "$BIN" run --otlp-grpc-endpoint 127.0.0.1:0 --otlp-http-endpoint 127.0.0.1:0 \
-    --api-endpoint 127.0.0.1:0 --set "storage.path=$WORK/data" --log-level warn \
-    >"$WORK/augur.out" 2>"$WORK/augur.log" &
-  augur_pid=$!
-  for _ in $(seq 1 100); do grep -q "augur listening" "$WORK/augur.out" 2>/dev/null && break; sleep 0.1; done
-  grpc=$(sed -nE 's/.*otlp_grpc=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
-  api=$(sed -nE 's/.*api=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
-  "$BIN" simulate --endpoint "127.0.0.1:$grpc" --services "$SERVICES" --rate "$RATE" \
+  start_augur "$WORK"
+  "$BIN" simulate --endpoint "127.0.0.1:$GRPC_PORT" --services "$SERVICES" --rate "$RATE" \
     --faults "$scenario" --ground-truth "$WORK/truth.json" --backfill "$duration" \
     --duration "$duration" >"$WORK/simulate.log" 2>&1
-  # Augur has taken everything in; wait until its queues are empty (it may lag behind on a busy
-  # machine).
-  python3 - "$api" <<'PY'
-import json, sys, time, urllib.request
-url = f"http://127.0.0.1:{sys.argv[1]}/api/v1/status"
-empty = 0
-for _ in range(600):
-    metrics = json.load(urllib.request.urlopen(url))["data"]["self_metrics"]
-    queued = sum(m["value"] for m in metrics if m["name"] == "augur_bus_queue_units")
-    empty = empty + 1 if queued == 0 else 0
-    if empty >= 3:
-        break
-    time.sleep(0.5)
-time.sleep(2)  # the correlator's next pass
-PY
-  if ! python3 - "$api" "$WORK/truth.json" "$name" <<'PY'; then failed=1; fi
-import json, sys, urllib.request
+  wait_drained  # Augur has taken everything in
+  if ! python3 - "$API_PORT" "$WORK/truth.json" "$name" <<'PY'; then failed=1; fi
+import datetime, json, sys, urllib.request
 api, truth_path, name = sys.argv[1], sys.argv[2], sys.argv[3]
 url = f"http://127.0.0.1:{api}/api/v1/incidents?limit=10000"
 incidents = json.load(urllib.request.urlopen(url))["data"]["incidents"]
 faults = json.load(open(truth_path))["faults"]
 ok = True
 def ns(text):
-    import datetime
     t = datetime.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S")
     return int(t.replace(tzinfo=datetime.timezone.utc).timestamp()) * 10**9
 used = set()
@@ -88,7 +69,7 @@ for i in others:
     print(f"     {name:40s} other incident at {i['start']} led by {top}")
 sys.exit(0 if ok else 1)
 PY
-  kill "$augur_pid" 2>/dev/null || true
-  wait "$augur_pid" 2>/dev/null || true
+  kill "$AUGUR_PID" 2>/dev/null || true
+  wait "$AUGUR_PID" 2>/dev/null || true
 done
 exit $failed

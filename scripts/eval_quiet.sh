@@ -15,21 +15,17 @@ SPEEDUP=${SPEEDUP:-20000}
 WORK=$(mktemp -d /tmp/augur-quiet-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 
-"$BIN" run --otlp-grpc-endpoint 127.0.0.1:0 --otlp-http-endpoint 127.0.0.1:0 \
-  --api-endpoint 127.0.0.1:0 --set "storage.path=$WORK/data" --log-level warn \
-  >"$WORK/augur.out" 2>"$WORK/augur.log" &
-for _ in $(seq 1 100); do grep -q "augur listening" "$WORK/augur.out" 2>/dev/null && break; sleep 0.1; done
-GRPC=$(sed -nE 's/.*otlp_grpc=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
-API=$(sed -nE 's/.*api=[^:]+:([0-9]+).*/\1/p' "$WORK/augur.out")
+. scripts/local_augur.sh
+start_augur "$WORK"
 START=$(($(date +%s) - DAYS * 86400))
 START_RFC=$(date -u -d "@$START" +%Y-%m-%dT%H:%M:%SZ)
 echo "quiet: $SERVICES services, $RATE requests/s, $DAYS simulated days from $START_RFC"
-"$BIN" simulate --endpoint "127.0.0.1:$GRPC" --services "$SERVICES" --rate "$RATE" \
+"$BIN" simulate --endpoint "127.0.0.1:$GRPC_PORT" --services "$SERVICES" --rate "$RATE" \
   --start-time "$START_RFC" --duration "${DAYS}d" --speedup "$SPEEDUP" --seed 1 \
   >"$WORK/simulate.log" 2>&1
-sleep 3  # let the last windows close
+wait_drained
 if [ -n "${KEEP:-}" ]; then mkdir -p "$KEEP"; fi
-python3 - "$API" "$START" "$DAYS" "$SETTLE_DAYS" "${KEEP:-}" <<'PY'
+python3 - "$API_PORT" "$START" "$DAYS" "$SETTLE_DAYS" "${KEEP:-}" <<'PY'
 import collections, datetime, json, sys, urllib.request
 api, start, days, settle, keep = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
 get = lambda path: json.load(urllib.request.urlopen(f"http://127.0.0.1:{api}{path}"))["data"]
