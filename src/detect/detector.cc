@@ -1,6 +1,7 @@
 #include "detect/detector.h"
 
 #include <algorithm>
+#include <boost/math/distributions/normal.hpp>
 #include <map>
 #include <utility>
 
@@ -50,6 +51,16 @@ std::unique_ptr<Detector> MakeDetector(std::string_view type, const DetectorOpti
   auto it = Registry().find(type);
   if (it == Registry().end()) return nullptr;
   return it->second(options);
+}
+
+double TwoSidedNormalQuantile(double p) {
+  // Every series of a process asks for the same confidence, often per point: keep the last.
+  thread_local double last_p = -1, last_z = 0;
+  if (p != last_p) {
+    last_z = boost::math::quantile(boost::math::normal(), 0.5 + 0.5 * p);
+    last_p = p;
+  }
+  return last_z;
 }
 
 std::vector<std::string> DetectorTypes() {

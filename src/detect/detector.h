@@ -88,6 +88,10 @@ std::vector<std::string> DetectorTypes();
 // The type Augur models every series with unless configured otherwise.
 std::string_view DefaultDetectorType();
 
+// The z with P(|Z| <= z) = p for a standard normal Z, p in (0, 1): the half-width, in standard
+// deviations, of a band holding share p of Gaussian residuals.
+double TwoSidedNormalQuantile(double p);
+
 // Registration: a detector's .cc registers its factory once with a static DetectorRegistration.
 using DetectorFactory = std::function<std::unique_ptr<Detector>(const DetectorOptions&)>;
 struct DetectorRegistration {

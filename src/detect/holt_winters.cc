@@ -14,19 +14,6 @@ constexpr core::TimeNs kDayNs = 24 * 60 * core::kNsPerMinute;
 constexpr double kVarianceSpacings = 64;
 constexpr double kCalibrateBelow = 0.9999;
 
-// z with P(|Z| <= z) = p for a standard normal Z (bisection on erf).
-double TwoSidedNormalQuantile(double p) {
-  double lo = 0, hi = 40;
-  for (int i = 0; i < 60; ++i) {
-    double mid = 0.5 * (lo + hi);
-    if (std::erf(mid / std::sqrt(2.0)) < p)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 // phi + phi^2 + ... + phi^h for real h >= 0.
 double DampedSum(double h) {
   return HoltWinters::kPhi * (1 - std::pow(HoltWinters::kPhi, h)) / (1 - HoltWinters::kPhi);

@@ -81,20 +81,6 @@ SlotPair Slots(core::TimeNs t, core::TimeNs period_ns, double slot_ns, int n) {
   return {i0, (i0 + 1) % n, f};
 }
 
-// Inverse of the standard normal CDF's upper half: the z with P(|Z| <= z) = p (bisection; used
-// only before the calibrator has data).
-double TwoSidedNormalQuantile(double p) {
-  double lo = 0, hi = 40;
-  for (int i = 0; i < 60; ++i) {
-    double mid = 0.5 * (lo + hi);
-    if (std::erf(mid / std::sqrt(2.0)) < p)
-      lo = mid;
-    else
-      hi = mid;
-  }
-  return 0.5 * (lo + hi);
-}
-
 }  // namespace
 
 SeasonalBaseline::SeasonalBaseline(const DetectorOptions& options)

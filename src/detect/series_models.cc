@@ -300,7 +300,23 @@ void SeriesModels::CloseEvent(AnomalyEvent&& event) {
 void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t,
                            double value, const ObserveContext* context) {
   if (!config_.enabled) return;
-  Model* m = GetModel(ref, service);
+  ObserveModel(*GetModel(ref, service), t, value, context);
+}
+
+void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref,
+                           std::string_view service, core::TimeNs t, double value,
+                           const ObserveContext* context) {
+  if (!config_.enabled) return;
+  if (slot->model == nullptr || slot->generation != generation_) {
+    slot->model = GetModel(ref(), service);
+    slot->generation = generation_;
+  }
+  ObserveModel(*slot->model, t, value, context);
+}
+
+void SeriesModels::ObserveModel(Model& model, core::TimeNs t, double value,
+                                const ObserveContext* context) {
+  Model* m = &model;
   Assessment a = m->detector->Observe(t, value);
   points_->Add();
   m->last_seen = t;
@@ -437,6 +453,7 @@ void SeriesModels::ExpireIdle(core::TimeNs now) {
         CloseEvent(std::move(*m.event));
       }
       models_.erase(it++);
+      ++generation_;
     } else {
       ++it;
     }

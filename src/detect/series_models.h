@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/exposition.h"
@@ -133,7 +134,17 @@ struct ObserveContext {
 };
 
 class SeriesModels {
+  struct Model;
+
  public:
+  // Where a series' model lives, kept by the caller with its series so that a window's
+  // observation skips building, hashing and comparing the series key. It goes stale when any
+  // model is dropped (ExpireIdle); the next observation through it then looks the model up again.
+  struct Slot {
+    Model* model = nullptr;
+    uint64_t generation = 0;
+  };
+
   SeriesModels(DetectionConfig config, int shard_index, core::SelfMetrics* metrics,
                const core::Clock* wall_clock = &core::Clock::Real());
   ~SeriesModels();
@@ -141,6 +152,9 @@ class SeriesModels {
   // One closed window's value of a signal (NaN = no value this window: a gap).
   void Observe(const SeriesRef& ref, std::string_view service, core::TimeNs t, double value,
                const ObserveContext* context = nullptr);
+  // The same through `slot`; `ref` makes the series' reference when the slot has to be filled.
+  void Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref, std::string_view service,
+               core::TimeNs t, double value, const ObserveContext* context = nullptr);
   // A new log template (signal "new_template"): `open` raises its event at window `t` unless one
   // is open for `ref`; each later call reports the window's `lines` of it, and the event closes
   // after events.close_m windows without any. Returns whether the event is open afterwards.
@@ -197,10 +211,10 @@ class SeriesModels {
   size_t MemoryBytes() const;
 
  private:
-  struct Model;
   struct Forest;
 
   Model* GetModel(const SeriesRef& ref, std::string_view service);
+  void ObserveModel(Model& m, core::TimeNs t, double value, const ObserveContext* context);
   double SensitivityFor(const SeriesRef& ref) const;
   bool Muted(const SeriesRef& ref) const;
   void Track(Model& m, core::TimeNs t, const Assessment& a,
@@ -212,6 +226,7 @@ class SeriesModels {
   uint64_t next_event_id_;
   const core::Clock* wall_clock_;
   absl::flat_hash_map<std::string, std::unique_ptr<Model>> models_;    // by SeriesRef::Key()
+  uint64_t generation_ = 1;  // counts drops from models_: older Slots are stale
   absl::flat_hash_map<std::string, std::unique_ptr<Forest>> forests_;  // by service
   struct Parked {
     std::string service;

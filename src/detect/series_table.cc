@@ -67,6 +67,7 @@ struct SeriesTable::Operation {
   std::array<std::unique_ptr<Cumulative>, model::kStatusCodeCount> by_status;
   RecentWindows recent;
   core::TimeNs last_seen = kNever;
+  std::array<SeriesModels::Slot, 3> slots;  // rate, error_ratio, p95_latency_ms
 };
 
 struct SeriesTable::Edge {
@@ -89,6 +90,7 @@ struct SeriesTable::Edge {
   std::vector<uint64_t> server_buckets;
   RecentWindows recent;  // latency in seconds: client-side, or server-side when that is all
   core::TimeNs last_seen = kNever;
+  std::array<SeriesModels::Slot, 3> slots;  // rate, error_ratio, p95_latency_ms
 };
 
 struct SeriesTable::IngestedSeries {
@@ -110,6 +112,7 @@ struct SeriesTable::IngestedSeries {
   double modelled_value = 0;
   uint64_t modelled_count = 0;
   std::vector<uint64_t> modelled_buckets;
+  SeriesModels::Slot slot;  // of its one modelled signal (a summary's quantiles go by key)
 };
 
 struct SeriesTable::Service {
@@ -135,6 +138,9 @@ struct SeriesTable::Service {
   // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
   double last_error_ratio = 0;
   double last_p95_ms = 0;
+  // Of its signals: rate, error_ratio, p95_latency_ms, error_origin_rate, self_time_p95_ms,
+  // wire_p95_ms, and WARN and ERROR log lines.
+  std::array<SeriesModels::Slot, 8> slots;
 };
 
 namespace {
@@ -395,24 +401,30 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
 
   for (auto& [name, service] : services_) {
     Service& svc = *service;
+    auto service_ref = [&](const char* signal) {
+      return [&, signal] { return SeriesRef{"service", {{"service_name", name}}, signal}; };
+    };
     WindowStats requests, all;
     bool has_requests = false;
     for (const auto& [key, op] : svc.operations) {
       WindowStats w;
       op->recent.Window(start, &w);
-      SeriesRef ref{"span_metrics",
-                    {{"service_name", name},
-                     {"span_kind", std::string(model::SpanKindName(op->kind))},
-                     {"span_name", op->span_name}},
-                    "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &calls_per_second);
-      ref.signal = "error_ratio";
+      auto ref = [&](const char* signal) {
+        return [&, signal] {
+          return SeriesRef{"span_metrics",
+                           {{"service_name", name},
+                            {"span_kind", std::string(model::SpanKindName(op->kind))},
+                            {"span_name", op->span_name}},
+                           signal};
+        };
+      };
+      models_.Observe(&op->slots[0], ref("rate"), name, start,
+                      static_cast<double>(w.count) / window_s, &calls_per_second);
       const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(ref, name, start, ratio(w), &of_requests);
-      ref.signal = "p95_latency_ms";
+      models_.Observe(&op->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
       const double op_p95 = p95(w, ms_bounds, 1);
       const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1, w);
-      models_.Observe(ref, name, start, op_p95, &op_resolution);
+      models_.Observe(&op->slots[2], ref("p95_latency_ms"), name, start, op_p95, &op_resolution);
       all.MergeFrom(w);
       if (IsRequestKind(op->kind)) {
         has_requests = true;
@@ -421,17 +433,16 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
     }
     if (!svc.operations.empty()) {
       const WindowStats& w = has_requests ? requests : all;
-      SeriesRef ref{"service", {{"service_name", name}}, "rate"};
       const double rate = static_cast<double>(w.count) / window_s;
       const double errors = ratio(w);
       const double latency = p95(w, ms_bounds, 1);
-      models_.Observe(ref, name, start, rate, &calls_per_second);
-      ref.signal = "error_ratio";
+      models_.Observe(&svc.slots[0], service_ref("rate"), name, start, rate, &calls_per_second);
       const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(ref, name, start, errors, &of_requests);
-      ref.signal = "p95_latency_ms";
+      models_.Observe(&svc.slots[1], service_ref("error_ratio"), name, start, errors,
+                      &of_requests);
       const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1, w);
-      models_.Observe(ref, name, start, latency, &latency_resolution);
+      models_.Observe(&svc.slots[2], service_ref("p95_latency_ms"), name, start, latency,
+                      &latency_resolution);
       if (!std::isnan(errors)) svc.last_error_ratio = errors;
       if (!std::isnan(latency)) svc.last_p95_ms = latency;
       // Saturation: the mean of the service's instances' latest saturation gauge, if it has one.
@@ -451,35 +462,39 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
     for (const auto& [key, edge] : svc.inbound) {
       WindowStats w;
       edge->recent.Window(start, &w);
-      SeriesRef ref{
-          "service_graph",
-          {{"client", edge->client}, {"connection_type", edge->connection_type}, {"server", name}},
-          "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(w.count) / window_s, &calls_per_second);
-      ref.signal = "error_ratio";
+      const Edge& e = *edge;
+      auto ref = [&](const char* signal) {
+        return [&, signal] {
+          return SeriesRef{
+              "service_graph",
+              {{"client", e.client}, {"connection_type", e.connection_type}, {"server", name}},
+              signal};
+        };
+      };
+      models_.Observe(&edge->slots[0], ref("rate"), name, start,
+                      static_cast<double>(w.count) / window_s, &calls_per_second);
       const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(ref, name, start, ratio(w), &of_requests);
-      ref.signal = "p95_latency_ms";
+      models_.Observe(&edge->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
       const double edge_p95 = p95(w, s_bounds, 1000);
       const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000, w);
-      models_.Observe(ref, name, start, edge_p95, &edge_resolution);
+      models_.Observe(&edge->slots[2], ref("p95_latency_ms"), name, start, edge_p95,
+                      &edge_resolution);
     }
     // Trace evidence: errors that originate here per second, own time and wire time (p95).
     if (svc.own != nullptr) {
       WindowStats own, wire;
       svc.own->Window(start, &own);
       svc.wire->Window(start, &wire);
-      SeriesRef ref{"service", {{"service_name", name}}, "error_origin_rate"};
-      models_.Observe(ref, name, start, static_cast<double>(own.errors) / window_s,
-                      &errors_per_second);
-      ref.signal = "self_time_p95_ms";
+      models_.Observe(&svc.slots[3], service_ref("error_origin_rate"), name, start,
+                      static_cast<double>(own.errors) / window_s, &errors_per_second);
       const double own_p95 = p95(own, ms_bounds, 1);
       const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
-      models_.Observe(ref, name, start, own_p95, &own_context);
-      ref.signal = "wire_p95_ms";
+      models_.Observe(&svc.slots[4], service_ref("self_time_p95_ms"), name, start, own_p95,
+                      &own_context);
       const double wire_p95 = p95(wire, ms_bounds, 1);
       const ObserveContext wire_context = Resolution(wire_p95, ms_bounds, 1, wire);
-      models_.Observe(ref, name, start, wire_p95, &wire_context);
+      models_.Observe(&svc.slots[5], service_ref("wire_p95_ms"), name, start, wire_p95,
+                      &wire_context);
     }
     // Warnings and errors logged per second; quieter severities are not modelled.
     for (model::Severity sev : {model::Severity::kWarn, model::Severity::kError}) {
@@ -487,10 +502,14 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const uint64_t delta = svc.log_records[i] - svc.log_records_modelled[i];
       svc.log_records_modelled[i] = svc.log_records[i];
       if (svc.log_records[i] == 0) continue;
-      SeriesRef ref{"logs",
-                    {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
-                    "rate"};
-      models_.Observe(ref, name, start, static_cast<double>(delta) / window_s, &lines_per_second);
+      auto ref = [&] {
+        return SeriesRef{
+            "logs",
+            {{"service_name", name}, {"severity", std::string(model::SeverityName(sev))}},
+            "rate"};
+      };
+      models_.Observe(&svc.slots[sev == model::Severity::kWarn ? 6 : 7], ref, name, start,
+                      static_cast<double>(delta) / window_s, &lines_per_second);
     }
     if (svc.log_templates != nullptr) {
       svc.log_templates->CloseWindow(name, start, min_requests, &models_);
@@ -501,21 +520,20 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
 
 void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
   if (s.last_time <= s.modelled_time) return;  // nothing new since the last window
-  SeriesRef ref;
-  ref.family = s.family;
-  ref.labels = s.labels;
+  auto ref = [&](std::string signal) {
+    return [&s, signal] { return SeriesRef{s.family, s.labels, signal}; };
+  };
   const core::TimeNs t = s.last_time;
   const double elapsed_s = static_cast<double>(t - s.modelled_time) / core::kNsPerSecond;
   switch (s.kind) {
     case core::MetricKind::kGauge:
-      ref.signal = "value";
-      models_.Observe(ref, service.name, t, s.value);
+      models_.Observe(&s.slot, ref("value"), service.name, t, s.value);
       break;
     case core::MetricKind::kCounter:
       // A counter is modelled as its rate; the first point and resets only set the baseline.
       if (s.modelled_time != kNever && s.value >= s.modelled_value && elapsed_s > 0) {
-        ref.signal = "rate";
-        models_.Observe(ref, service.name, t, (s.value - s.modelled_value) / elapsed_s);
+        models_.Observe(&s.slot, ref("rate"), service.name, t,
+                        (s.value - s.modelled_value) / elapsed_s);
       }
       s.modelled_value = s.value;
       break;
@@ -530,9 +548,8 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
               s.buckets[i] >= s.modelled_buckets[i] ? s.buckets[i] - s.modelled_buckets[i] : 0;
         }
         w.count = s.count - s.modelled_count;
-        ref.signal = "p95";
         models_.Observe(
-            ref, service.name, t,
+            &s.slot, ref("p95"), service.name, t,
             w.count > 0 ? w.Quantile(s.bounds, 0.95) : std::numeric_limits<double>::quiet_NaN());
       }
       s.modelled_buckets = s.buckets;
@@ -542,8 +559,7 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
     case core::MetricKind::kSummary:
       for (const auto& [q, v] : s.quantiles) {
         if (q == 0.95 || q == 0.99 || s.quantiles.size() == 1) {
-          ref.signal = fmt::format("q{}", q);
-          models_.Observe(ref, service.name, t, v);
+          models_.Observe(ref(fmt::format("q{}", q))(), service.name, t, v);
         }
       }
       break;
