@@ -150,6 +150,13 @@ struct SeriesModels::Model {
   size_t history_next = 0;
   std::optional<AnomalyEvent> event;
   CountEvidence counts;  // the volume-aware rule's memory
+  struct Rise {
+    core::TimeNs start = 0;
+    core::TimeNs end = 0;
+    int points = 0;
+    CompactPoint peak;
+  };
+  std::vector<Rise> rises;  // oldest first; ObserveContext::remember_rises
 
   void Remember(core::TimeNs t, const Assessment& a, size_t capacity) {
     if (capacity == 0) return;
@@ -303,9 +310,8 @@ void SeriesModels::Observe(const SeriesRef& ref, std::string_view service, core:
   ObserveModel(*GetModel(ref, service), t, value, context);
 }
 
-void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref,
-                           std::string_view service, core::TimeNs t, double value,
-                           const ObserveContext* context) {
+void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref, std::string_view service,
+                           core::TimeNs t, double value, const ObserveContext* context) {
   if (!config_.enabled) return;
   if (slot->model == nullptr || slot->generation != generation_) {
     slot->model = GetModel(ref(), service);
@@ -322,7 +328,10 @@ void SeriesModels::ObserveModel(Model& model, core::TimeNs t, double value,
   m->last_seen = t;
   if (std::isnan(value)) return;  // a gap: nothing to show or track
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
-  if (context != nullptr && std::abs(a.value - a.expected) < context->resolution) a.score = 0;
+  if (context != nullptr && context->resolution > 0 &&
+      std::abs(a.value - a.expected) <= context->resolution) {
+    a.score = 0;
+  }
   if (context != nullptr && context->counting != ObserveContext::Counting::kNone) {
     const CountWindow w = CountOf(*context, a);
     if (!a.learning && a.score > 0) {
@@ -340,6 +349,23 @@ void SeriesModels::ObserveModel(Model& model, core::TimeNs t, double value,
   }
   m->last = a;
   m->Remember(t, a, config_.history_points);
+  if (context != nullptr && context->remember_rises && !a.learning && a.value > a.expected &&
+      a.score >= kRiseScore) {
+    const CompactPoint p{t,
+                         static_cast<float>(a.value),
+                         static_cast<float>(a.expected),
+                         static_cast<float>(a.lower),
+                         static_cast<float>(a.upper),
+                         static_cast<float>(a.score)};
+    if (m->rises.empty() || t - m->rises.back().end > kRiseGapNs) {
+      if (m->rises.size() == kRisesKept) m->rises.erase(m->rises.begin());
+      m->rises.push_back(Model::Rise{t, t, 0, p});
+    }
+    Model::Rise& r = m->rises.back();
+    r.end = t;
+    ++r.points;
+    if (p.score > r.peak.score) r.peak = p;
+  }
   Track(*m, t, a, nullptr, context);
 }
 
@@ -599,23 +625,36 @@ void SeriesModels::PeakAbove(std::string_view service,
                              AnomalyEvent* best) const {
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
-    const CompactPoint* peak = nullptr;
+    CompactPoint peak;
+    bool found = false;
+    auto consider = [&](const CompactPoint& p) {
+      if (!found || p.score > peak.score) peak = p;
+      found = true;
+    };
     int high = 0;
+    const CompactPoint* history_peak = nullptr;
     for (const CompactPoint& p : m->history) {
       if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
       ++high;
-      if (peak == nullptr || p.score > peak->score) peak = &p;
+      if (history_peak == nullptr || p.score > history_peak->score) history_peak = &p;
     }
-    if (high < min_points || peak == nullptr || !(peak->score > best->peak_score)) continue;
+    if (high >= min_points) consider(*history_peak);
+    for (const Model::Rise& r : m->rises) {
+      if (r.end < from || r.start > to || r.points < min_points || !(r.peak.score >= min_score)) {
+        continue;
+      }
+      consider(r.peak);
+    }
+    if (!found || !(peak.score > best->peak_score)) continue;
     best->service = m->service;
     best->series = m->ref;
-    best->start_ns = peak->t;
-    best->peak_ns = peak->t;
-    best->peak_score = peak->score;
-    best->observed = peak->value;
-    best->expected = peak->expected;
-    best->lower = peak->lower;
-    best->upper = peak->upper;
+    best->start_ns = peak.t;
+    best->peak_ns = peak.t;
+    best->peak_score = peak.score;
+    best->observed = peak.value;
+    best->expected = peak.expected;
+    best->lower = peak.lower;
+    best->upper = peak.upper;
   }
 }
 
@@ -772,7 +811,8 @@ size_t SeriesModels::MemoryBytes() const {
   size_t bytes = sizeof(*this);
   for (const auto& [key, m] : models_) {
     bytes += sizeof(Model) + key.capacity() + m->detector->MemoryBytes() +
-             m->history.capacity() * sizeof(CompactPoint) + m->service.capacity();
+             m->history.capacity() * sizeof(CompactPoint) + m->service.capacity() +
+             m->rises.capacity() * sizeof(Model::Rise);
     for (const auto& [k, v] : m->ref.labels) bytes += k.capacity() + v.capacity() + 64;
   }
   for (const auto& [key, f] : forests_) bytes += sizeof(Forest) + f->forest.MemoryBytes();

@@ -126,11 +126,15 @@ struct ObserveContext {
   std::span<const uint64_t> histogram;
   std::span<const double> bounds;
   double bounds_scale = 1;
-  // Deviations from the expected value smaller than this score 0: below what the measurement
-  // resolves (a quantile interpolated inside a histogram bucket).
+  // Deviations from the expected value no larger than this score 0: within what the measurement
+  // resolves (a quantile interpolated inside a histogram bucket; one unit of a gauge that counts,
+  // such as a queue of 1 where 0 is usual).
   double resolution = 0;
   std::string_view log_template;
   std::span<const std::string> examples;  // newest first; events keep up to kMaxExamples
+  // Keep the series' recent rises (SeriesModels::kRiseScore) for PeakAbove after its points have
+  // left the history: runtime metrics, which explain incidents from below the event threshold.
+  bool remember_rises = false;
 };
 
 class SeriesModels {
@@ -190,6 +194,13 @@ class SeriesModels {
   // the range (a sustained rise, not one noisy point); into `best` when it beats
   // best->peak_score. For evidence below the event threshold (a neighbour's CPU use: the
   // root-cause ranker asks when it suspects one).
+  // Besides the history, the series observed with remember_rises keep their last kRisesKept
+  // rises: runs of points above the expectation scoring kRiseScore or more, each point within
+  // kRiseGapNs of the one before (the ranker asks about a time the series shards may have left
+  // minutes behind when telemetry arrives faster than real time).
+  static constexpr double kRiseScore = 0.98;
+  static constexpr size_t kRisesKept = 4;
+  static constexpr core::TimeNs kRiseGapNs = core::kNsPerMinute;
   void PeakAbove(std::string_view service,
                  const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
                  core::TimeNs to, double min_score, int min_points, AnomalyEvent* best) const;
@@ -225,7 +236,7 @@ class SeriesModels {
   DetectionConfig config_;
   uint64_t next_event_id_;
   const core::Clock* wall_clock_;
-  absl::flat_hash_map<std::string, std::unique_ptr<Model>> models_;    // by SeriesRef::Key()
+  absl::flat_hash_map<std::string, std::unique_ptr<Model>> models_;  // by SeriesRef::Key()
   uint64_t generation_ = 1;  // counts drops from models_: older Slots are stale
   absl::flat_hash_map<std::string, std::unique_ptr<Forest>> forests_;  // by service
   struct Parked {

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include <fmt/format.h>
+
 #include "core/hash.h"
 
 namespace augur::detect {
@@ -123,6 +125,101 @@ TEST_F(SeriesModelsTest, PeakAboveFindsTheStrongestRecentRiseOfMatchingSeries) {
   models_.PeakAbove("index", is_cpu, rise + kStep, t, 0.9, 3, &none);     // only two points left
   models_.PeakAbove("cart", is_cpu, rise - 5 * kStep, t, 0.9, 3, &none);  // another service
   EXPECT_LT(none.peak_score, 0);
+}
+
+TEST_F(SeriesModelsTest, RisesOfRuntimeMetricsOutliveTheirHistory) {
+  // The ranker may ask about a rise the series shards have left minutes behind.
+  DetectionConfig config;
+  config.history_points = 5;
+  SeriesModels models(config, 3, &metrics_, &clock_);
+  const SeriesRef cpu{"process_cpu_utilization_ratio", {{"job", "shop/index"}}, "value"};
+  const SeriesRef quiet{"process_cpu_utilization_ratio", {{"job", "shop/other"}}, "value"};
+  ObserveContext runtime;
+  runtime.remember_rises = true;
+  core::TimeNs t = kT0;
+  for (int i = 0; i < 2000; ++i, t += kStep) {
+    models.Observe(cpu, "index", t, Normal(t, rng_), &runtime);
+    models.Observe(quiet, "index", t, Normal(t, rng_));  // no remember_rises
+  }
+  const core::TimeNs rise = t;
+  for (int i = 0; i < 4; ++i, t += kStep) {
+    models.Observe(cpu, "index", t, 150 - i, &runtime);
+    models.Observe(quiet, "index", t, 150 - i);
+  }
+  for (int i = 0; i < 30; ++i, t += kStep) {  // back to normal: the rise leaves the history
+    models.Observe(cpu, "index", t, Normal(t, rng_), &runtime);
+    models.Observe(quiet, "index", t, Normal(t, rng_));
+  }
+  auto is_cpu = [](std::string_view family) { return family.starts_with("process_cpu"); };
+  AnomalyEvent best;
+  best.peak_score = -1;
+  models.PeakAbove("index", is_cpu, rise - kStep, rise + 10 * kStep, 0.98, 3, &best);
+  EXPECT_EQ(best.series.Label("job"), "shop/index");
+  EXPECT_GE(best.peak_ns, rise);
+  EXPECT_GT(best.observed, 140);
+  AnomalyEvent none;
+  none.peak_score = -1;
+  models.PeakAbove("index", is_cpu, rise + 20 * kStep, t, 0.98, 3, &none);  // after it
+  models.PeakAbove("index", is_cpu, rise - kStep, t, 0.98, 5, &none);       // four points only
+  EXPECT_LT(none.peak_score, 0);
+}
+
+TEST_F(SeriesModelsTest, ASlotReachesTheSameModelAsTheKeyAndFollowsExpiry) {
+  SeriesModels::Slot slot;
+  int made = 0;
+  auto ref = [&] {
+    ++made;
+    return Rate("cart");
+  };
+  models_.Observe(&slot, ref, "cart", kT0, 5);
+  models_.Observe(&slot, ref, "cart", kT0 + kStep, 6);
+  models_.Observe(Rate("cart"), "cart", kT0 + 2 * kStep, 7);  // by key: the same model
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(models_.model_count(), 1u);
+  std::vector<SeriesSnapshot> s;
+  models_.CollectSeries(*core::LabelSelector::Parse(""), 10, &s);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].history.size(), 3u);
+  EXPECT_EQ(s[0].last.value, 7);
+  // Another series expires: the slot is looked up again, and still finds its own model.
+  models_.Observe(Rate("old"), "old", kT0 - 10 * core::kNsPerMinute, 1);
+  models_.ExpireIdle(kT0);
+  models_.Observe(&slot, ref, "cart", kT0 + 3 * kStep, 8);
+  EXPECT_EQ(made, 2);
+  s.clear();
+  models_.CollectSeries(*core::LabelSelector::Parse(""), 10, &s);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].history.size(), 4u);
+  // Its own model expires: the next observation starts a new one through the slot.
+  models_.ExpireIdle(kT0 + 3 * kStep + 10 * core::kNsPerMinute);
+  EXPECT_EQ(models_.model_count(), 0u);
+  models_.Observe(&slot, ref, "cart", kT0 + 3 * kStep + 11 * core::kNsPerMinute, 9);
+  EXPECT_EQ(made, 3);
+  EXPECT_EQ(models_.model_count(), 1u);
+}
+
+TEST_F(SeriesModelsTest, DeviationsWithinTheResolutionScoreZero) {
+  // Two queues that are always empty; one of them is known to count in whole requests.
+  const SeriesRef counted{"queue_depth", {{"job", "shop/cart"}}, "value"};
+  const SeriesRef plain{"queue_depth", {{"job", "shop/ad"}}, "value"};
+  ObserveContext counting;
+  counting.resolution = 1;
+  core::TimeNs t = kT0;
+  for (int i = 0; i < 1000; ++i, t += kStep) {
+    models_.Observe(counted, "cart", t, 0, &counting);
+    models_.Observe(plain, "ad", t, 0);
+  }
+  auto last_score = [&](std::string_view job) {
+    std::vector<SeriesSnapshot> s;
+    models_.CollectSeries(*core::LabelSelector::Parse(fmt::format("{{job=\"{}\"}}", job)), 1, &s);
+    return s.empty() ? -1.0 : s[0].last.score;
+  };
+  models_.Observe(counted, "cart", t, 1, &counting);  // one request queued
+  models_.Observe(plain, "ad", t, 1);
+  EXPECT_EQ(last_score("shop/cart"), 0);
+  EXPECT_GT(last_score("shop/ad"), 0.9);                       // nothing to judge its scale by
+  models_.Observe(counted, "cart", t + kStep, 12, &counting);  // a queue building up
+  EXPECT_GT(last_score("shop/cart"), 0.9);
 }
 
 TEST_F(SeriesModelsTest, MutedEventsAreKeptAndMarked) {

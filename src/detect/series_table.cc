@@ -14,6 +14,8 @@ namespace {
 
 constexpr std::string_view kOverflowOperation = "overflow_operation";
 constexpr core::TimeNs kNever = INT64_MIN;
+// The points of a gauge that decide whether it counts things (IngestedSeries::counting).
+constexpr uint32_t kCountingPoints = 60;
 
 std::vector<uint64_t> ZeroBuckets(size_t bounds) { return std::vector<uint64_t>(bounds + 1, 0); }
 
@@ -113,6 +115,12 @@ struct SeriesTable::IngestedSeries {
   uint64_t modelled_count = 0;
   std::vector<uint64_t> modelled_buckets;
   SeriesModels::Slot slot;  // of its one modelled signal (a summary's quantiles go by key)
+  // A gauge whose first kCountingPoints values were all whole numbers, some 2 or more, counts
+  // things (requests in a queue, threads): a change of one is within its resolution. (Only 0 and
+  // 1 may be a flag, such as up, or a ratio that never moved.)
+  uint32_t gauge_points = 0;
+  bool counting = true;
+  double gauge_max = 0;
 };
 
 struct SeriesTable::Service {
@@ -438,8 +446,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       const double latency = p95(w, ms_bounds, 1);
       models_.Observe(&svc.slots[0], service_ref("rate"), name, start, rate, &calls_per_second);
       const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(&svc.slots[1], service_ref("error_ratio"), name, start, errors,
-                      &of_requests);
+      models_.Observe(&svc.slots[1], service_ref("error_ratio"), name, start, errors, &of_requests);
       const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1, w);
       models_.Observe(&svc.slots[2], service_ref("p95_latency_ms"), name, start, latency,
                       &latency_resolution);
@@ -523,17 +530,28 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
   auto ref = [&](std::string signal) {
     return [&s, signal] { return SeriesRef{s.family, s.labels, signal}; };
   };
+  ObserveContext runtime;  // what ingested metrics show may explain an incident later
+  runtime.remember_rises = true;
   const core::TimeNs t = s.last_time;
   const double elapsed_s = static_cast<double>(t - s.modelled_time) / core::kNsPerSecond;
   switch (s.kind) {
-    case core::MetricKind::kGauge:
-      models_.Observe(&s.slot, ref("value"), service.name, t, s.value);
+    case core::MetricKind::kGauge: {
+      if (s.gauge_points < kCountingPoints) {
+        ++s.gauge_points;
+        s.counting = s.counting && s.value == std::floor(s.value);
+        s.gauge_max = std::max(s.gauge_max, s.value);
+      }
+      ObserveContext counting = runtime;
+      counting.resolution =
+          s.counting && s.gauge_points >= kCountingPoints && s.gauge_max >= 2 ? 1 : 0;
+      models_.Observe(&s.slot, ref("value"), service.name, t, s.value, &counting);
       break;
+    }
     case core::MetricKind::kCounter:
       // A counter is modelled as its rate; the first point and resets only set the baseline.
       if (s.modelled_time != kNever && s.value >= s.modelled_value && elapsed_s > 0) {
         models_.Observe(&s.slot, ref("rate"), service.name, t,
-                        (s.value - s.modelled_value) / elapsed_s);
+                        (s.value - s.modelled_value) / elapsed_s, &runtime);
       }
       s.modelled_value = s.value;
       break;
@@ -550,7 +568,8 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
         w.count = s.count - s.modelled_count;
         models_.Observe(
             &s.slot, ref("p95"), service.name, t,
-            w.count > 0 ? w.Quantile(s.bounds, 0.95) : std::numeric_limits<double>::quiet_NaN());
+            w.count > 0 ? w.Quantile(s.bounds, 0.95) : std::numeric_limits<double>::quiet_NaN(),
+            &runtime);
       }
       s.modelled_buckets = s.buckets;
       s.modelled_count = s.count;
@@ -559,7 +578,7 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
     case core::MetricKind::kSummary:
       for (const auto& [q, v] : s.quantiles) {
         if (q == 0.95 || q == 0.99 || s.quantiles.size() == 1) {
-          models_.Observe(ref(fmt::format("q{}", q))(), service.name, t, v);
+          models_.Observe(ref(fmt::format("q{}", q))(), service.name, t, v, &runtime);
         }
       }
       break;

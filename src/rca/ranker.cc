@@ -26,6 +26,9 @@ constexpr double kBusier = 1.5;
 // What its latency, own time, runtime metrics and rising rates still count for then: slow and
 // saturated because busier, not broken.
 constexpr double kBusierWeight = 0.3;
+// A starved node's neighbours that took at least this share of the most CPU any of them took
+// more than usual are the ones that starve it.
+constexpr double kStarverShare = 0.75;
 
 // An event that shows clearly more requests arriving at its node: the rate of the node as a
 // whole, of one of its SERVER operations, or of a call into it.
@@ -300,14 +303,24 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
         }
       }
     }
+    // A host's CPU goes to whoever takes most of it: of the neighbours whose CPU use rose, those
+    // that took about as much more as the one that took most (a few hundredths of a core more is
+    // any busy service's wobble, not what starves a neighbour).
+    auto rise = [](const Node& n) { return n.cpu_rise->observed - n.cpu_rise->expected; };
     for (auto& [name, n] : nodes) {
       if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
+      std::vector<std::string> neighbours;
+      double most = 0;
       for (auto& [other, m] : nodes) {
         if (other == name || m.cpu_rise == nullptr || loaded(other) ||
             !ShareAHost(*hosts, name, other)) {
           continue;
         }
-        starved_by[name].push_back(other);
+        neighbours.push_back(other);
+        most = std::max(most, rise(m));
+      }
+      for (const std::string& other : neighbours) {
+        if (rise(nodes[other]) >= kStarverShare * most) starved_by[name].push_back(other);
       }
     }
     for (const auto& [victim, neighbours] : starved_by) {

@@ -141,6 +141,41 @@ TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
   EXPECT_EQ(own[0].service, "cart");
 }
 
+// Of two neighbours whose CPU use rose, the one that took most of the host's CPU starves it; the
+// other's few hundredths of a core more are a busy service's wobble.
+TEST(RankerTest, TheNeighbourThatTookMostCpuIsTheOneThatStarves) {
+  auto hog = RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon);
+  hog.observed = 0.95;
+  hog.expected = 0.15;
+  auto wobble = RuntimeEvent(6, "search", "process_cpu_utilization_ratio", kNoon);
+  wobble.observed = 0.35;
+  wobble.expected = 0.2;
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
+      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
+      ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
+      RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
+      hog,
+      wobble,
+  };
+  Placements hosts = {{"cart", {"node-1", "node-2"}},
+                      {"index", {"node-2"}},
+                      {"search", {"node-1"}},
+                      {"checkout", {"n3"}}};
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  ASSERT_GE(candidates.size(), 2u);
+  EXPECT_EQ(candidates[0].service, "index");
+  for (const Candidate& c : candidates) {
+    if (c.service == "search") EXPECT_EQ(Joined(c).find("starves"), std::string::npos);
+  }
+  // Had they taken about as much, both would be named.
+  events[5].observed = 0.85;
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  int starving = 0;
+  for (const Candidate& c : candidates) starving += Joined(c).find("starves") != std::string::npos;
+  EXPECT_EQ(starving, 2);
+}
+
 // Users send three times the requests: everything downstream is busier and slower, one service
 // sheds load with errors. The entry point, where the load came in, is named as a change from
 // outside.
