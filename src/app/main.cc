@@ -150,12 +150,25 @@ int main(int argc, char** argv) {
   augur::app::RcaEvalOptions rca_options;
   eval_rca->add_option("--services", rca_options.topologies, "Topologies (services per fleet)")
       ->check(CLI::Range(12, 100000));
-  eval_rca->add_option("--per-type", rca_options.per_type, "Faults of each type per topology")
+  eval_rca
+      ->add_option("--per-type", rca_options.per_type,
+                   "Faults of each type per topology (default 10)")
       ->check(CLI::Range(1, 10000));
   eval_rca->add_option("--types", rca_options.types, "Fault types (default: all eight)");
   eval_rca->add_option("--rate", rca_options.rate, "Root requests per simulated second")
       ->check(CLI::PositiveNumber);
   eval_rca->add_option("--seed", rca_options.seed, "Random seed");
+  eval_rca
+      ->add_option_function<double>(
+          "--fault-minutes",
+          [&](double m) { rca_options.fault_ns = static_cast<int64_t>(m * 60e9); },
+          "Simulated minutes each fault lasts (default 8)")
+      ->check(CLI::Range(1.0, 240.0));
+  eval_rca
+      ->add_option_function<double>(
+          "--gap-minutes", [&](double m) { rca_options.gap_ns = static_cast<int64_t>(m * 60e9); },
+          "Quiet simulated minutes after each fault (default 12)")
+      ->check(CLI::Range(1.0, 240.0));
   eval_rca->add_option("--shards", rca_options.shards, "Pipeline shards per stage (0 = per core)");
   eval_rca->add_flag("--json", rca_options.json, "Print one JSON object");
   eval_rca->add_flag("-v,--verbose", rca_options.verbose, "One line per fault on stderr");

@@ -116,6 +116,31 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   }
   result.outcomes = eval::MatchFaults(faults, incidents);
   if (o.verbose) {
+    // Each fault: its rank and the first candidates; where the root cause is not first, what the
+    // candidates ahead of it were blamed on.
+    std::map<uint64_t, const rca::Incident*> by_id;
+    const std::vector<rca::Incident> snapshot = pipeline.incidents() != nullptr
+                                                    ? pipeline.incidents()->Snapshot()
+                                                    : std::vector<rca::Incident>{};
+    for (const rca::Incident& in : snapshot) by_id[in.id] = &in;
+    for (const eval::FaultOutcome& f : result.outcomes) {
+      std::string top;
+      for (const std::string& c : f.top) top += (top.empty() ? "" : ", ") + c;
+      std::fprintf(stderr, "  %-15s %-28s %s rank %d delay %4.0f s [%s]\n", f.fault.type.c_str(),
+                   f.fault.root_cause.c_str(),
+                   core::FormatRfc3339(f.fault.start_ns).substr(0, 19).c_str(), f.rank,
+                   static_cast<double>(f.delay_ns) / core::kNsPerSecond, top.c_str());
+      auto it = by_id.find(f.incident_id);
+      if (!f.detected || f.rank == 1 || it == by_id.end()) continue;
+      const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank - 1) : 2;
+      for (size_t k = 0; k < it->second->candidates.size() && k < ahead; ++k) {
+        const rca::Candidate& c = it->second->candidates[k];
+        std::fprintf(stderr, "      %s %.3f\n", c.service.c_str(), c.score);
+        for (const std::string& line : c.evidence) {
+          std::fprintf(stderr, "        %s\n", line.substr(0, 200).c_str());
+        }
+      }
+    }
     std::vector<detect::AnomalyEvent> events = pipeline.Anomalies(detect::EventFilter{});
     std::fprintf(stderr, "%d services: %zu incidents, %zu anomaly events held\n", services,
                  incidents.size(), events.size());
@@ -129,8 +154,11 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
       for (size_t k = 0; k < in.candidates.size() && k < 3; ++k) {
         top += (k == 0 ? "" : ", ") + in.candidates[k];
       }
-      std::fprintf(stderr, "  incident %llu at %s: %s\n", static_cast<unsigned long long>(in.id),
-                   core::FormatRfc3339(in.start_ns).substr(0, 19).c_str(), top.c_str());
+      std::fprintf(stderr, "  incident %llu at %s to %s: %s\n",
+                   static_cast<unsigned long long>(in.id),
+                   core::FormatRfc3339(in.start_ns).substr(0, 19).c_str(),
+                   in.end_ns > 0 ? core::FormatRfc3339(in.end_ns).substr(11, 8).c_str() : "open",
+                   top.c_str());
     }
   }
   // Models learn for the first hour (DetectionConfig's learning time): count from there.
@@ -179,16 +207,6 @@ int RunRcaEval(const RcaEvalOptions& o) {
           "%zu false incidents in %.2f fault-free days (%.0f s, %.0f spans/s)\n",
           services, s.faults, s.ac1, s.ac3, s.avg5, s.median_delay_s, r->false_incidents,
           r->fault_free_days, r->seconds, static_cast<double>(r->spans) / r->seconds);
-    }
-    if (o.verbose) {
-      for (const eval::FaultOutcome& f : r->outcomes) {
-        std::string top;
-        for (const std::string& c : f.top) top += (top.empty() ? "" : ", ") + c;
-        std::fprintf(stderr, "  %-15s %-28s %s rank %d delay %4.0f s [%s]\n", f.fault.type.c_str(),
-                     f.fault.root_cause.c_str(),
-                     core::FormatRfc3339(f.fault.start_ns).substr(0, 19).c_str(), f.rank,
-                     static_cast<double>(f.delay_ns) / core::kNsPerSecond, top.c_str());
-      }
     }
     false_incidents += r->false_incidents;
     fault_free_days += r->fault_free_days;

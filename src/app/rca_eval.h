@@ -15,13 +15,13 @@ namespace augur::app {
 
 struct RcaEvalOptions {
   std::vector<int> topologies = {50, 500};  // services per fleet
-  int per_type = 20;                        // faults of each type per topology
-  std::vector<std::string> types;           // fault type names; empty = all eight
-  double rate = 10;                         // root requests per simulated second
+  int per_type = 10;               // faults of each type per topology: 20 of each in all on the two
+  std::vector<std::string> types;  // fault type names; empty = all eight
+  double rate = 10;                // root requests per simulated second
   uint64_t seed = 1;
   core::TimeNs lead_in_ns = 2 * 3600 * core::kNsPerSecond;
   core::TimeNs fault_ns = 8 * core::kNsPerMinute;
-  core::TimeNs gap_ns = 17 * core::kNsPerMinute;  // after each fault
+  core::TimeNs gap_ns = 12 * core::kNsPerMinute;  // after each fault: its incident closes
   int shards = 0;                                 // pipeline shards per stage; 0 = per core
   bool json = false;
   bool verbose = false;  // one line per fault
