@@ -161,12 +161,17 @@ int main(int argc, char** argv) {
   eval_rca
       ->add_option_function<double>(
           "--fault-minutes",
-          [&](double m) { rca_options.fault_ns = static_cast<int64_t>(m * 60e9); },
+          [&](double m) {
+            rca_options.fault_ns = static_cast<augur::core::TimeNs>(m * augur::core::kNsPerMinute);
+          },
           "Simulated minutes each fault lasts (default 8)")
       ->check(CLI::Range(1.0, 240.0));
   eval_rca
       ->add_option_function<double>(
-          "--gap-minutes", [&](double m) { rca_options.gap_ns = static_cast<int64_t>(m * 60e9); },
+          "--gap-minutes",
+          [&](double m) {
+            rca_options.gap_ns = static_cast<augur::core::TimeNs>(m * augur::core::kNsPerMinute);
+          },
           "Quiet simulated minutes after each fault (default 12)")
       ->check(CLI::Range(1.0, 240.0));
   eval_rca->add_option("--shards", rca_options.shards, "Pipeline shards per stage (0 = per core)");

@@ -106,23 +106,21 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
     faults.push_back(eval::RcaFault{std::string(sim::FaultTypeName(g.type)), g.root_cause,
                                     g.start_ns, g.end_ns});
   }
+  const std::vector<rca::Incident> found = pipeline.incidents() != nullptr
+                                               ? pipeline.incidents()->Snapshot()
+                                               : std::vector<rca::Incident>{};
   std::vector<eval::RcaIncident> incidents;
-  if (pipeline.incidents() != nullptr) {
-    for (const rca::Incident& in : pipeline.incidents()->Snapshot()) {
-      eval::RcaIncident r{in.id, in.start_ns, in.end_ns, {}};
-      for (const rca::Candidate& c : in.candidates) r.candidates.push_back(c.service);
-      incidents.push_back(std::move(r));
-    }
+  for (const rca::Incident& in : found) {
+    eval::RcaIncident r{in.id, in.start_ns, in.end_ns, {}};
+    for (const rca::Candidate& c : in.candidates) r.candidates.push_back(c.service);
+    incidents.push_back(std::move(r));
   }
   result.outcomes = eval::MatchFaults(faults, incidents);
   if (o.verbose) {
     // Each fault: its rank and the first candidates; where the root cause is not first, what the
     // candidates ahead of it were blamed on.
     std::map<uint64_t, const rca::Incident*> by_id;
-    const std::vector<rca::Incident> snapshot = pipeline.incidents() != nullptr
-                                                    ? pipeline.incidents()->Snapshot()
-                                                    : std::vector<rca::Incident>{};
-    for (const rca::Incident& in : snapshot) by_id[in.id] = &in;
+    for (const rca::Incident& in : found) by_id[in.id] = &in;
     for (const eval::FaultOutcome& f : result.outcomes) {
       std::string top;
       for (const std::string& c : f.top) top += (top.empty() ? "" : ", ") + c;

@@ -1,7 +1,8 @@
 #include "detect/detector.h"
 
-#include <algorithm>
 #include <boost/math/distributions/normal.hpp>
+
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -57,7 +58,9 @@ double TwoSidedNormalQuantile(double p) {
   // Every series of a process asks for the same confidence, often per point: keep the last.
   thread_local double last_p = -1, last_z = 0;
   if (p != last_p) {
-    last_z = boost::math::quantile(boost::math::normal(), 0.5 + 0.5 * p);
+    // Below 1 by a margin: at p = 1 the quantile is infinite (Boost throws).
+    last_z =
+        boost::math::quantile(boost::math::normal(), 0.5 + 0.5 * std::clamp(p, 0.0, 1 - 1e-12));
     last_p = p;
   }
   return last_z;

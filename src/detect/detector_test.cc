@@ -29,6 +29,14 @@ TEST(DetectorRegistryTest, MakesRegisteredTypesOnly) {
   EXPECT_NE(MakeDetector(DefaultDetectorType(), {}), nullptr);
 }
 
+TEST(TwoSidedNormalQuantileTest, MatchesTheNormalTable) {
+  EXPECT_NEAR(TwoSidedNormalQuantile(0.95), 1.959964, 1e-6);
+  EXPECT_NEAR(TwoSidedNormalQuantile(0.99), 2.575829, 1e-6);
+  EXPECT_NEAR(TwoSidedNormalQuantile(0.95), 1.959964, 1e-6);  // the kept answer
+  EXPECT_NEAR(TwoSidedNormalQuantile(0.0), 0.0, 1e-12);
+  EXPECT_TRUE(std::isfinite(TwoSidedNormalQuantile(1.0)));  // bounded, no exception
+}
+
 TEST(DetectorRegistryTest, NamesSeasonalities) {
   EXPECT_EQ(SeasonalityName(Seasonality::kNone), "none");
   EXPECT_EQ(SeasonalityName(Seasonality::kDaily), "daily");

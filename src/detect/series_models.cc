@@ -158,14 +158,18 @@ struct SeriesModels::Model {
   };
   std::vector<Rise> rises;  // oldest first; ObserveContext::remember_rises
 
+  static CompactPoint Compact(core::TimeNs t, const Assessment& a) {
+    return {t,
+            static_cast<float>(a.value),
+            static_cast<float>(a.expected),
+            static_cast<float>(a.lower),
+            static_cast<float>(a.upper),
+            static_cast<float>(a.score)};
+  }
+
   void Remember(core::TimeNs t, const Assessment& a, size_t capacity) {
     if (capacity == 0) return;
-    CompactPoint p{t,
-                   static_cast<float>(a.value),
-                   static_cast<float>(a.expected),
-                   static_cast<float>(a.lower),
-                   static_cast<float>(a.upper),
-                   static_cast<float>(a.score)};
+    const CompactPoint p = Compact(t, a);
     if (history.size() < capacity) {
       history.push_back(p);
     } else {
@@ -320,12 +324,11 @@ void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref, std::
   ObserveModel(*slot->model, t, value, context);
 }
 
-void SeriesModels::ObserveModel(Model& model, core::TimeNs t, double value,
+void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
                                 const ObserveContext* context) {
-  Model* m = &model;
-  Assessment a = m->detector->Observe(t, value);
+  Assessment a = m.detector->Observe(t, value);
   points_->Add();
-  m->last_seen = t;
+  m.last_seen = t;
   if (std::isnan(value)) return;  // a gap: nothing to show or track
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
   if (context != nullptr && context->resolution > 0 &&
@@ -340,33 +343,28 @@ void SeriesModels::ObserveModel(Model& model, core::TimeNs t, double value,
       // exact probability at this volume) says how far beyond usual it is — and on a sparse
       // series, whose few events per window a detector of values cannot judge (its scale soon
       // widens to a one-event step and it stops hearing a lasting excess of single events).
-      const double count_score = 1 - m->counts.Tail(w);
-      const bool count_decides = a.score >= kCountLiftFrom || m->counts.Sparse(w);
+      const double count_score = 1 - m.counts.Tail(w);
+      const bool count_decides = a.score >= kCountLiftFrom || m.counts.Sparse(w);
       a.score = count_decides ? count_score : std::min(a.score, count_score);
     }
-    if (a.score < kCountLearnBelow) m->counts.Learn(w);
-    m->counts.Push(w);
+    if (a.score < kCountLearnBelow) m.counts.Learn(w);
+    m.counts.Push(w);
   }
-  m->last = a;
-  m->Remember(t, a, config_.history_points);
+  m.last = a;
+  m.Remember(t, a, config_.history_points);
   if (context != nullptr && context->remember_rises && !a.learning && a.value > a.expected &&
       a.score >= kRiseScore) {
-    const CompactPoint p{t,
-                         static_cast<float>(a.value),
-                         static_cast<float>(a.expected),
-                         static_cast<float>(a.lower),
-                         static_cast<float>(a.upper),
-                         static_cast<float>(a.score)};
-    if (m->rises.empty() || t - m->rises.back().end > kRiseGapNs) {
-      if (m->rises.size() == kRisesKept) m->rises.erase(m->rises.begin());
-      m->rises.push_back(Model::Rise{t, t, 0, p});
+    const CompactPoint p = Model::Compact(t, a);
+    if (m.rises.empty() || t - m.rises.back().end > kRiseGapNs) {
+      if (m.rises.size() == kRisesKept) m.rises.erase(m.rises.begin());
+      m.rises.push_back(Model::Rise{t, t, 0, p});
     }
-    Model::Rise& r = m->rises.back();
+    Model::Rise& r = m.rises.back();
     r.end = t;
     ++r.points;
     if (p.score > r.peak.score) r.peak = p;
   }
-  Track(*m, t, a, nullptr, context);
+  Track(m, t, a, nullptr, context);
 }
 
 bool SeriesModels::ObserveNewTemplate(const SeriesRef& ref, std::string_view service,
@@ -625,36 +623,30 @@ void SeriesModels::PeakAbove(std::string_view service,
                              AnomalyEvent* best) const {
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
-    CompactPoint peak;
-    bool found = false;
-    auto consider = [&](const CompactPoint& p) {
-      if (!found || p.score > peak.score) peak = p;
-      found = true;
-    };
+    const CompactPoint* peak = nullptr;
     int high = 0;
-    const CompactPoint* history_peak = nullptr;
     for (const CompactPoint& p : m->history) {
       if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
       ++high;
-      if (history_peak == nullptr || p.score > history_peak->score) history_peak = &p;
+      if (peak == nullptr || p.score > peak->score) peak = &p;
     }
-    if (high >= min_points) consider(*history_peak);
+    if (high < min_points) peak = nullptr;
     for (const Model::Rise& r : m->rises) {
       if (r.end < from || r.start > to || r.points < min_points || !(r.peak.score >= min_score)) {
         continue;
       }
-      consider(r.peak);
+      if (peak == nullptr || r.peak.score > peak->score) peak = &r.peak;
     }
-    if (!found || !(peak.score > best->peak_score)) continue;
+    if (peak == nullptr || !(peak->score > best->peak_score)) continue;
     best->service = m->service;
     best->series = m->ref;
-    best->start_ns = peak.t;
-    best->peak_ns = peak.t;
-    best->peak_score = peak.score;
-    best->observed = peak.value;
-    best->expected = peak.expected;
-    best->lower = peak.lower;
-    best->upper = peak.upper;
+    best->start_ns = peak->t;
+    best->peak_ns = peak->t;
+    best->peak_score = peak->score;
+    best->observed = peak->value;
+    best->expected = peak->expected;
+    best->lower = peak->lower;
+    best->upper = peak->upper;
   }
 }
 

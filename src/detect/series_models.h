@@ -188,12 +188,6 @@ class SeriesModels {
   // Series whose labels match; at most `limit`.
   void CollectSeries(const core::LabelSelector& selector, size_t limit,
                      std::vector<SeriesSnapshot>* out) const;
-  // The recent point (history_points per series) of `service` in [from, to] with the highest
-  // score, among its series whose family passes `family_matches`, whose value lies above the
-  // expectation, and that have at least `min_points` such points scoring `min_score` or more in
-  // the range (a sustained rise, not one noisy point); into `best` when it beats
-  // best->peak_score. For evidence below the event threshold (a neighbour's CPU use: the
-  // root-cause ranker asks when it suspects one).
   // Besides the history, the series observed with remember_rises keep their last kRisesKept
   // rises: runs of points above the expectation scoring kRiseScore or more, each point within
   // kRiseGapNs of the one before (the ranker asks about a time the series shards may have left
@@ -201,6 +195,12 @@ class SeriesModels {
   static constexpr double kRiseScore = 0.98;
   static constexpr size_t kRisesKept = 4;
   static constexpr core::TimeNs kRiseGapNs = core::kNsPerMinute;
+  // The recent point (history_points per series, and the kept rises) of `service` in [from, to]
+  // with the highest score, among its series whose family passes `family_matches`, whose value
+  // lies above the expectation, and that have at least `min_points` such points scoring
+  // `min_score` or more in the range (a sustained rise, not one noisy point); into `best` when it
+  // beats best->peak_score. For evidence below the event threshold (a neighbour's CPU use: the
+  // root-cause ranker asks when it suspects one).
   void PeakAbove(std::string_view service,
                  const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
                  core::TimeNs to, double min_score, int min_points, AnomalyEvent* best) const;
