@@ -106,12 +106,14 @@ absl::Status Load(const core::ConfigNode& root, AugurConfig* c) {
   AUGUR_CONFIG_TRY(forest.Get("shingle_size", &d.forest.shingle_size));
   AUGUR_CONFIG_TRY(forest.Get("time_decay", &d.forest.time_decay));
   core::ConfigNode events = detection.Child("events");
-  AUGUR_CONFIG_TRY(events.CheckKeys({"open_score", "open_k", "open_n", "close_score", "close_m"}));
+  AUGUR_CONFIG_TRY(events.CheckKeys(
+      {"open_score", "open_k", "open_n", "close_score", "close_m", "close_after"}));
   AUGUR_CONFIG_TRY(events.Get("open_score", &d.events.open_score));
   AUGUR_CONFIG_TRY(events.Get("open_k", &d.events.open_k));
   AUGUR_CONFIG_TRY(events.Get("open_n", &d.events.open_n));
   AUGUR_CONFIG_TRY(events.Get("close_score", &d.events.close_score));
   AUGUR_CONFIG_TRY(events.Get("close_m", &d.events.close_m));
+  AUGUR_CONFIG_TRY(events.GetDuration("close_after", &d.events.close_after_ns));
   // Lists of {match, sensitivity} and {match, comment}.
   for (auto [key, is_mute] : {std::pair{"sensitivity_rules", false}, std::pair{"mutes", true}}) {
     if (!detection.Has(key)) continue;
@@ -366,6 +368,8 @@ std::string ConfigToYaml(const AugurConfig& c) {
   out << YAML::Key << "open_n" << YAML::Value << dc.events.open_n;
   out << YAML::Key << "close_score" << YAML::Value << dc.events.close_score;
   out << YAML::Key << "close_m" << YAML::Value << dc.events.close_m;
+  out << YAML::Key << "close_after" << YAML::Value
+      << core::FormatDuration(dc.events.close_after_ns);
   out << YAML::EndMap;
   out << YAML::Key << "history_points" << YAML::Value << dc.history_points;
   out << YAML::Key << "saturation_metric" << YAML::Value << dc.saturation_metric;

@@ -7,7 +7,7 @@
 
 namespace augur::detect {
 namespace {
-constexpr uint8_t kStateVersion = 1;
+constexpr uint8_t kStateVersion = 2;  // 1: without last_high_ns
 }  // namespace
 
 absl::Status EventRule::Validate() const {
@@ -28,6 +28,9 @@ absl::Status EventRule::Validate() const {
   }
   if (close_m < 1) {
     return absl::InvalidArgumentError(absl::StrCat("close_m must be at least 1, got ", close_m));
+  }
+  if (close_after_ns < 0) {
+    return absl::InvalidArgumentError("close_after must not be negative");
   }
   return absl::OkStatus();
 }
@@ -53,8 +56,11 @@ EventTracker::Transition EventTracker::Update(core::TimeNs t, double score, bool
       peak_score_ = score;
       peak_ns_ = t;
     }
-    calm_run_ = (learning || score < rule_.close_score) ? calm_run_ + 1 : 0;
-    if (calm_run_ >= rule_.close_m) {
+    const bool calm = learning || score < rule_.close_score;
+    calm_run_ = calm ? calm_run_ + 1 : 0;
+    if (!calm) last_high_ns_ = t;
+    if (calm_run_ >= rule_.close_m ||
+        (calm && rule_.close_after_ns > 0 && t - last_high_ns_ >= rule_.close_after_ns)) {
       open_ = false;
       calm_run_ = 0;
       ClearRecent();
@@ -70,6 +76,7 @@ EventTracker::Transition EventTracker::Update(core::TimeNs t, double score, bool
   // Open: the event starts at the oldest high point of the window and peaks at its highest.
   open_ = true;
   calm_run_ = 0;
+  last_high_ns_ = t;
   opened_ns_ = t;
   peak_score_ = -1;
   for (int i = 0; i < rule_.open_n; ++i) {
@@ -83,6 +90,16 @@ EventTracker::Transition EventTracker::Update(core::TimeNs t, double score, bool
   }
   ClearRecent();
   return Transition::kOpened;
+}
+
+EventTracker::Transition EventTracker::Gap(core::TimeNs t) {
+  if (!open_ || rule_.close_after_ns <= 0 || t - last_high_ns_ < rule_.close_after_ns) {
+    return Transition::kNone;
+  }
+  open_ = false;
+  calm_run_ = 0;
+  ClearRecent();
+  return Transition::kClosed;
 }
 
 bool EventTracker::open() const { return open_; }
@@ -100,6 +117,7 @@ void EventTracker::Save(std::string* out) const {
   w.Put(opened_ns_);
   w.Put(peak_ns_);
   w.Put(peak_score_);
+  w.Put(last_high_ns_);
   for (int i = 0; i < rule_.open_n; ++i) {
     w.Put(recent_[i].t);
     w.Put(recent_[i].score);
@@ -111,10 +129,10 @@ absl::Status EventTracker::Restore(std::string_view* in) {
   core::BinaryReader r(*in);
   uint8_t version = 0, open = 0;
   int32_t n = 0, next = 0, calm_run = 0;
-  core::TimeNs opened_ns = 0, peak_ns = 0;
+  core::TimeNs opened_ns = 0, peak_ns = 0, last_high_ns = 0;
   double peak_score = 0;
   if (!r.Get(&version)) return absl::InvalidArgumentError("event tracker: truncated state");
-  if (version != kStateVersion) {
+  if (version != kStateVersion && version != 1) {
     return absl::InvalidArgumentError("event tracker: unknown state version");
   }
   r.Get(&n);
@@ -124,6 +142,11 @@ absl::Status EventTracker::Restore(std::string_view* in) {
   r.Get(&opened_ns);
   r.Get(&peak_ns);
   r.Get(&peak_score);
+  if (version >= 2) {
+    r.Get(&last_high_ns);
+  } else {
+    last_high_ns = peak_ns;
+  }
   if (!r.ok()) return absl::InvalidArgumentError("event tracker: truncated state");
   if (n < 1 || n > EventRule::kMaxN || next < 0 || next >= n || calm_run < 0 || open > 1) {
     return absl::InvalidArgumentError("event tracker: corrupt state");
@@ -154,6 +177,7 @@ absl::Status EventTracker::Restore(std::string_view* in) {
   opened_ns_ = opened_ns;
   peak_ns_ = peak_ns;
   peak_score_ = peak_score;
+  last_high_ns_ = last_high_ns;
   *in = r.rest();
   return absl::OkStatus();
 }

@@ -1,7 +1,8 @@
 // Turns a series' stream of scores into anomaly events SREs can trust: an event opens when the
 // score stays high (k of the last n points at or above the open threshold), and closes with
-// hysteresis (m consecutive points below the lower close threshold). Nothing opens while the model
-// is learning.
+// hysteresis (m consecutive points below the lower close threshold, or a calm point long after the
+// last high one: a sparse series, one point in minutes, must not hold an event open for an hour).
+// Nothing opens while the model is learning.
 //
 // Not thread-safe; owned with its detector.
 #pragma once
@@ -27,6 +28,8 @@ struct EventRule {
   int open_n = 1;
   double close_score = 0.9;  // a point is calm below this
   int close_m = 5;           // close after close_m consecutive calm points
+  // ... or at a calm point this long after the last point at or above close_score (0 = never).
+  core::TimeNs close_after_ns = 3 * core::kNsPerMinute;
 
   static constexpr int kMaxN = 32;
   absl::Status Validate() const;
@@ -39,6 +42,9 @@ class EventTracker {
   explicit EventTracker(EventRule rule = {});
 
   Transition Update(core::TimeNs t, double score, bool learning);
+  // A window without a value (too few requests to judge): it closes an open event once
+  // close_after has passed since its last high point, and is otherwise ignored.
+  Transition Gap(core::TimeNs t);
 
   bool open() const;
   core::TimeNs opened_ns() const;  // the first high point of the open (or last) event
@@ -59,9 +65,10 @@ class EventTracker {
 
   EventRule rule_;
   std::array<Recent, EventRule::kMaxN> recent_{};
-  int next_ = 0;      // ring position of the next point
-  int highs_ = 0;     // high points in the ring
-  int calm_run_ = 0;  // consecutive calm points while open
+  int next_ = 0;                   // ring position of the next point
+  int highs_ = 0;                  // high points in the ring
+  int calm_run_ = 0;               // consecutive calm points while open
+  core::TimeNs last_high_ns_ = 0;  // the last point at or above close_score while open
   bool open_ = false;
   core::TimeNs opened_ns_ = 0;
   core::TimeNs peak_ns_ = 0;

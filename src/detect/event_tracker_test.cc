@@ -81,6 +81,39 @@ TEST(EventTrackerTest, DefaultRuleOpensOnOneAlarmAndStaysOpenWhileHeld) {
   EXPECT_EQ(last, Transition::kClosed);
 }
 
+TEST(EventTrackerTest, ASparseSeriesClosesAtACalmPointLongAfterItsLastHighOne) {
+  constexpr core::TimeNs kMin = core::kNsPerMinute;
+  EventRule rule;  // close_m 5, close_after 3 min
+  EventTracker e(rule);
+  ASSERT_EQ(e.Update(0, 1.0, false), Transition::kOpened);
+  EXPECT_EQ(e.Update(2 * kMin, 0.98, false), Transition::kNone);  // still high: the clock restarts
+  EXPECT_EQ(e.Update(4 * kMin, 0.1, false), Transition::kNone);   // calm, 2 min after the last high
+  // Saved and restored mid-event, the last high point survives.
+  std::string state;
+  e.Save(&state);
+  EventTracker restored(rule);
+  std::string_view in = state;
+  ASSERT_TRUE(restored.Restore(&in).ok());
+  for (EventTracker* t : {&e, &restored}) {
+    EXPECT_EQ(t->Update(5 * kMin, 0.1, false), Transition::kClosed);  // 3 min after: closed
+  }
+  // Without close_after it takes close_m calm points.
+  rule.close_after_ns = 0;
+  EventTracker counting(rule);
+  ASSERT_EQ(counting.Update(0, 1.0, false), Transition::kOpened);
+  for (int i = 1; i < rule.close_m; ++i) {
+    EXPECT_EQ(counting.Update(i * 10 * kMin, 0.1, false), Transition::kNone);
+  }
+  EXPECT_EQ(counting.Update(rule.close_m * 10 * kMin, 0.1, false), Transition::kClosed);
+  EXPECT_FALSE((EventRule{.close_after_ns = -1}).Validate().ok());
+  // A gap (no value) closes only once close_after has passed since the last high point.
+  EventTracker gaps;
+  ASSERT_EQ(gaps.Update(0, 1.0, false), Transition::kOpened);
+  EXPECT_EQ(gaps.Gap(2 * kMin), Transition::kNone);
+  EXPECT_EQ(gaps.Gap(3 * kMin), Transition::kClosed);
+  EXPECT_EQ(gaps.Gap(4 * kMin), Transition::kNone);  // nothing left to close
+}
+
 TEST(EventTrackerTest, SaveRestoreRoundTrip) {
   EventTracker a(ThreeOfFive());
   a.Update(1, 0.995, false);

@@ -294,12 +294,14 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
   }
   if (m.event.has_value()) AddExamples(context, &*m.event);
   if (changed && sink_ && transition != EventTracker::Transition::kClosed) sink_(*m.event);
-  if (transition == EventTracker::Transition::kClosed && m.event.has_value()) {
-    m.event->open = false;
-    m.event->end_ns = t;
-    CloseEvent(std::move(*m.event));
-    m.event.reset();
-  }
+  if (transition == EventTracker::Transition::kClosed && m.event.has_value()) EndEvent(m, t);
+}
+
+void SeriesModels::EndEvent(Model& m, core::TimeNs t) {
+  m.event->open = false;
+  m.event->end_ns = t;
+  CloseEvent(std::move(*m.event));
+  m.event.reset();
 }
 
 void SeriesModels::CloseEvent(AnomalyEvent&& event) {
@@ -329,7 +331,12 @@ void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
   Assessment a = m.detector->Observe(t, value);
   points_->Add();
   m.last_seen = t;
-  if (std::isnan(value)) return;  // a gap: nothing to show or track
+  if (std::isnan(value)) {  // a gap: nothing to show; a long one ends an open event
+    if (m.event.has_value() && m.tracker.Gap(t) == EventTracker::Transition::kClosed) {
+      EndEvent(m, t);
+    }
+    return;
+  }
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
   if (context != nullptr && context->resolution > 0 &&
       std::abs(a.value - a.expected) <= context->resolution) {

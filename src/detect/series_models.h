@@ -232,6 +232,8 @@ class SeriesModels {
              const std::vector<Contribution>* contributions,
              const ObserveContext* context = nullptr);
   void CloseEvent(AnomalyEvent&& event);
+  // Closes the model's open event at t (its tracker has just closed it).
+  void EndEvent(Model& m, core::TimeNs t);
 
   DetectionConfig config_;
   uint64_t next_event_id_;

@@ -102,6 +102,25 @@ TEST_F(SeriesModelsTest, ASustainedSpikeOpensAnEventWithItsEvidenceAndCloses) {
   EXPECT_EQ(metrics_.Value("augur_detect_events_opened"), 1);
 }
 
+TEST_F(SeriesModelsTest, AnEventOnASeriesThatFallsSilentClosesAfterCloseAfter) {
+  // A path called rarely: its windows have too few requests to judge (NaN) once the spike ends.
+  const SeriesRef ref = Rate("cart");
+  core::TimeNs t = Warm(models_, ref, kT0, 50'000);
+  for (int i = 0; i < 6; ++i, t += kStep) models_.Observe(ref, "cart", t, 1000);
+  ASSERT_EQ(Events(models_, true).size(), 1u);
+  const core::TimeNs quiet_from = t;
+  const core::TimeNs close_after = DetectionConfig{}.events.close_after_ns;
+  for (; t < quiet_from + core::kNsPerMinute; t += kStep) {
+    models_.Observe(ref, "cart", t, std::nan(""));
+  }
+  EXPECT_EQ(Events(models_, true).size(), 1u) << "closed long before close_after";
+  for (; t <= quiet_from + close_after; t += kStep) models_.Observe(ref, "cart", t, std::nan(""));
+  EXPECT_TRUE(Events(models_, true).empty()) << "a silent series held its event open";
+  auto all = Events(models_);
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_GE(all[0].end_ns, quiet_from + close_after - 6 * kStep);
+}
+
 TEST_F(SeriesModelsTest, PeakAboveFindsTheStrongestRecentRiseOfMatchingSeries) {
   const SeriesRef cpu{"process_cpu_utilization_ratio", {{"job", "shop/index"}}, "value"};
   const SeriesRef rate = Rate("index");
