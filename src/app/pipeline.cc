@@ -176,8 +176,9 @@ absl::Status Pipeline::Start() {
     // Event time as far as every series shard has scored: events up to it have all been raised.
     incidents_->SetCpuPeakLookup([this](const std::string& service, rca::CpuSignal signal,
                                         core::TimeNs from,
-                                        core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+                                        core::TimeNs to) -> std::optional<rca::CpuRise> {
       std::vector<detect::AnomalyEvent> best(series_.size());
+      std::vector<double> excess(series_.size(), 0);
       for (detect::AnomalyEvent& b : best) b.peak_score = -1;
       const int shard = core::ShardOf(service, static_cast<int>(series_.size()));
       ForEachSeriesShard(
@@ -186,14 +187,14 @@ absl::Status Pipeline::Start() {
                 service,
                 signal == rca::CpuSignal::kUse ? rca::IsCpuUseFamily : rca::IsCpuThrottlingFamily,
                 from, to, rca::RankerConfig{}.neighbour_min_score,
-                rca::RankerConfig{}.neighbour_min_points, &best[j]);
+                rca::RankerConfig{}.neighbour_min_points, &best[j], &excess[j]);
           },
           shard);
       auto it = std::max_element(best.begin(), best.end(), [](const auto& a, const auto& b) {
         return a.peak_score < b.peak_score;
       });
       if (it == best.end() || it->peak_score < 0) return std::nullopt;
-      return *it;
+      return rca::CpuRise{*it, *std::max_element(excess.begin(), excess.end())};
     });
     auto now = [this] {
       core::TimeNs lowest = INT64_MAX;

@@ -154,6 +154,7 @@ struct SeriesModels::Model {
     core::TimeNs start = 0;
     core::TimeNs end = 0;
     int points = 0;
+    double excess = 0;  // the sum of (value - expected) over its points
     CompactPoint peak;
   };
   std::vector<Rise> rises;  // oldest first; ObserveContext::remember_rises
@@ -364,11 +365,12 @@ void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
     const CompactPoint p = Model::Compact(t, a);
     if (m.rises.empty() || t - m.rises.back().end > kRiseGapNs) {
       if (m.rises.size() == kRisesKept) m.rises.erase(m.rises.begin());
-      m.rises.push_back(Model::Rise{t, t, 0, p});
+      m.rises.push_back(Model::Rise{t, t, 0, 0, p});
     }
     Model::Rise& r = m.rises.back();
     r.end = t;
     ++r.points;
+    r.excess += a.value - a.expected;
     if (p.score > r.peak.score) r.peak = p;
   }
   Track(m, t, a, nullptr, context);
@@ -627,23 +629,30 @@ void SeriesModels::CollectSeries(const core::LabelSelector& selector, size_t lim
 void SeriesModels::PeakAbove(std::string_view service,
                              const std::function<bool(std::string_view)>& family_matches,
                              core::TimeNs from, core::TimeNs to, double min_score, int min_points,
-                             AnomalyEvent* best) const {
+                             AnomalyEvent* best, double* excess) const {
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
     const CompactPoint* peak = nullptr;
     int high = 0;
+    double sum = 0;
     for (const CompactPoint& p : m->history) {
       if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
       ++high;
+      sum += p.value - p.expected;
       if (peak == nullptr || p.score > peak->score) peak = &p;
     }
-    if (high < min_points) peak = nullptr;
+    if (high < min_points) {
+      peak = nullptr;
+      sum = 0;
+    }
     for (const Model::Rise& r : m->rises) {
       if (r.end < from || r.start > to || r.points < min_points || !(r.peak.score >= min_score)) {
         continue;
       }
       if (peak == nullptr || r.peak.score > peak->score) peak = &r.peak;
+      sum = std::max(sum, r.excess);  // the history holds the newest points of the newest rise
     }
+    if (excess != nullptr) *excess = std::max(*excess, sum);
     if (peak == nullptr || !(peak->score > best->peak_score)) continue;
     best->service = m->service;
     best->series = m->ref;

@@ -199,11 +199,14 @@ class SeriesModels {
   // with the highest score, among its series whose family passes `family_matches`, whose value
   // lies above the expectation, and that have at least `min_points` such points scoring
   // `min_score` or more in the range (a sustained rise, not one noisy point); into `best` when it
-  // beats best->peak_score. For evidence below the event threshold (a neighbour's CPU use: the
-  // root-cause ranker asks when it suspects one).
+  // beats best->peak_score. `excess`, when given, rises to the largest sum of (value - expected)
+  // over such points of one series, or over one kept rise: how much more than usual it took in
+  // all (a hog's CPU for minutes, not a busy service's one-window spike). For evidence below the
+  // event threshold (a neighbour's CPU use: the root-cause ranker asks when it suspects one).
   void PeakAbove(std::string_view service,
                  const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
-                 core::TimeNs to, double min_score, int min_points, AnomalyEvent* best) const;
+                 core::TimeNs to, double min_score, int min_points, AnomalyEvent* best,
+                 double* excess = nullptr) const;
   // augur_anomaly_score, augur_expected_lower, augur_expected_upper per modelled signal.
   void WriteExposition(core::Exposition* out) const;
 

@@ -224,16 +224,26 @@ void Correlator::SetCpuPeakLookup(CpuPeakLookup lookup) {
     cpu_peak_ = nullptr;
     return;
   }
-  cpu_peak_ = [this, lookup = std::move(lookup)](
-                  const std::string& service, CpuSignal signal, core::TimeNs from,
-                  core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+  // The series shards forget points the ranker asks about again on the next pass: keep what was
+  // found, and the larger excess as a rise goes on.
+  cpu_peak_ = [this, lookup = std::move(lookup)](const std::string& service, CpuSignal signal,
+                                                 core::TimeNs from,
+                                                 core::TimeNs to) -> std::optional<CpuRise> {
     auto key = std::make_tuple(service, static_cast<int>(signal), from);
-    if (auto it = peaks_found_.find(key); it != peaks_found_.end()) return it->second;
-    std::optional<detect::AnomalyEvent> found = lookup(service, signal, from, to);
-    if (found.has_value()) {
-      if (peaks_found_.size() >= kMaxPeaksKept) peaks_found_.clear();
-      peaks_found_.emplace(std::move(key), *found);
+    std::optional<CpuRise> found = lookup(service, signal, from, to);
+    auto it = peaks_found_.find(key);
+    if (!found.has_value()) {
+      if (it != peaks_found_.end()) return it->second;
+      return std::nullopt;
     }
+    if (it != peaks_found_.end()) {
+      if (found->peak.peak_score < it->second.peak.peak_score) found->peak = it->second.peak;
+      found->excess = std::max(found->excess, it->second.excess);
+      it->second = *found;
+      return found;
+    }
+    if (peaks_found_.size() >= kMaxPeaksKept) peaks_found_.clear();
+    peaks_found_.emplace(std::move(key), *found);
     return found;
   };
 }

@@ -108,7 +108,7 @@ class Correlator {
   Placements hosts_;                  // service -> hosts
   CpuPeakLookup cpu_peak_;
   // Rises the lookup found, by (service, signal, from); oldest dropped beyond kMaxPeaksKept.
-  std::map<std::tuple<std::string, int, core::TimeNs>, detect::AnomalyEvent> peaks_found_;
+  std::map<std::tuple<std::string, int, core::TimeNs>, CpuRise> peaks_found_;
   static constexpr size_t kMaxPeaksKept = 10'000;
   std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rca/rca_test_util.h"
 
 namespace augur::rca {
@@ -183,6 +185,49 @@ TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
   const Incident* i = c.Incidents()[0];
   ASSERT_EQ(i->events.size(), 2u);
   EXPECT_EQ(i->events[1].id, 2u);
+}
+
+// The ranker asks again at every pass. search's short spike was found first and has since left the
+// series' points (the lookup no longer finds it): it is remembered. index's rise grows as it goes
+// on: its larger excess counts, and index, not search, starves cart.
+TEST(CorrelatorTest, CpuRisesFoundAreRememberedAndGrowAcrossRankings) {
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  for (const char* s : {"cart", "index", "search"}) c.OnPlacement({s, "node-1"});
+  int pass = 0;
+  std::vector<std::string> asked;
+  c.SetCpuPeakLookup([&](const std::string& service, CpuSignal signal, core::TimeNs,
+                         core::TimeNs) -> std::optional<CpuRise> {
+    if (signal != CpuSignal::kUse || service == "cart") return std::nullopt;
+    asked.push_back(service);
+    detect::AnomalyEvent e = RuntimeEvent(9, service, "process_cpu_utilization_ratio", kNoon);
+    e.peak_score = 0.995;
+    if (service == "search") {
+      if (pass > 0) return std::nullopt;  // gone from the recent points
+      return CpuRise{e, 3.0};
+    }
+    if (pass == 0) return std::nullopt;  // not yet three points
+    return CpuRise{e, pass == 1 ? 2.0 : 12.0};
+  });
+  c.OnEvent(ServiceEvent(1, "cart", "self_time_p95_ms", kNoon));
+  c.OnEvent(RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon));
+  auto starver = [&] {
+    const Incident* i = c.Incidents()[0];
+    for (const Candidate& cand : i->candidates) {
+      for (const std::string& line : cand.evidence) {
+        if (line.find("starves it of CPU") != std::string::npos) return cand.service;
+      }
+    }
+    return std::string();
+  };
+  c.Advance(kNoon + 10 * kSec);
+  EXPECT_EQ(starver(), "search");
+  for (pass = 1; pass <= 2; ++pass) {
+    c.OnEvent(ServiceEvent(3 + pass, "checkout", "p95_latency_ms", kNoon + pass * 10 * kSec));
+    c.Advance(kNoon + (pass + 1) * 10 * kSec);
+  }
+  EXPECT_EQ(starver(), "index");  // 12 against search's remembered 3
+  EXPECT_GE(std::count(asked.begin(), asked.end(), "search"), 3);
 }
 
 TEST(CorrelatorTest, FasterAnswersFewerErrorsTricklesAndTheMultiSignalViewOpenNoIncident) {

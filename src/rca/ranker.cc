@@ -57,7 +57,8 @@ struct Node {
   const detect::AnomalyEvent* strongest = nullptr;
   const detect::AnomalyEvent* strongest_own = nullptr;
   std::vector<const ChangeEvent*> changes;
-  const detect::AnomalyEvent* cpu_rise = nullptr;   // its CPU use rose
+  const detect::AnomalyEvent* cpu_rise = nullptr;  // its CPU use rose
+  double cpu_excess = -1;  // how much more CPU it took over its rise (CpuRise); < 0: not known
   const detect::AnomalyEvent* throttled = nullptr;  // it got less CPU than it asked for
   std::vector<std::string> starves;                 // co-located nodes it starves of CPU
   const detect::AnomalyEvent* flood = nullptr;      // more requests from outside (a change too)
@@ -265,10 +266,13 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     // the series' recent points still show a sustained rise (CpuPeakLookup).
     const bool look = cpu_peak != nullptr && *cpu_peak;
     auto look_up = [&](const std::string& service, CpuSignal signal) -> detect::AnomalyEvent* {
-      std::optional<detect::AnomalyEvent> peak =
+      std::optional<CpuRise> found =
           (*cpu_peak)(service, signal, incident_start - config_.neighbour_lookback_ns, latest);
-      if (!peak.has_value() || peak->peak_score < config_.neighbour_min_score) return nullptr;
-      found_cpu.push_back(std::move(*peak));
+      if (!found.has_value() || found->peak.peak_score < config_.neighbour_min_score) {
+        return nullptr;
+      }
+      if (signal == CpuSignal::kUse) nodes[service].cpu_excess = found->excess;
+      found_cpu.push_back(std::move(found->peak));
       return &found_cpu.back();
     };
     // A node that slowed by itself without using more CPU: was it throttled, below the event
@@ -304,9 +308,14 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       }
     }
     // A host's CPU goes to whoever takes most of it: of the neighbours whose CPU use rose, those
-    // that took about as much more as the one that took most (a few hundredths of a core more is
-    // any busy service's wobble, not what starves a neighbour).
-    auto rise = [](const Node& n) { return n.cpu_rise->observed - n.cpu_rise->expected; };
+    // that took about as much more as the one that took most, over their whole rise (a busy
+    // service's one-window spike to a full core is not what starves a neighbour for minutes).
+    auto rise = [&](const std::string& name) {
+      Node& n = nodes[name];
+      if (n.cpu_excess < 0 && look) look_up(name, CpuSignal::kUse);
+      if (n.cpu_excess < 0) n.cpu_excess = n.cpu_rise->observed - n.cpu_rise->expected;
+      return n.cpu_excess;
+    };
     for (auto& [name, n] : nodes) {
       if (n.throttled == nullptr || n.cpu_rise != nullptr || loaded(name)) continue;
       std::vector<std::string> neighbours;
@@ -317,10 +326,10 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
           continue;
         }
         neighbours.push_back(other);
-        most = std::max(most, rise(m));
+        most = std::max(most, rise(other));
       }
       for (const std::string& other : neighbours) {
-        if (rise(nodes[other]) >= kStarverShare * most) starved_by[name].push_back(other);
+        if (rise(other) >= kStarverShare * most) starved_by[name].push_back(other);
       }
     }
     for (const auto& [victim, neighbours] : starved_by) {

@@ -70,11 +70,18 @@ bool IsCpuUseFamily(std::string_view family);
 bool IsCpuThrottlingFamily(std::string_view family);
 
 enum class CpuSignal { kUse, kThrottling };
+// A recent rise of a service's CPU use (or throttling): its strongest point as an event, and how
+// much more than expected it took over the whole rise (the sum of value - expected over its
+// points; a one-point spike's excess is its own height).
+struct CpuRise {
+  detect::AnomalyEvent peak;
+  double excess = 0;
+};
 // The strongest recent rise of a service's CPU use (or throttling) in [from, to], below the event
-// threshold too (the series' recent points), as an event; nullopt when it did not rise. The ranker
-// asks for the throttling of a node that slowed by itself without using more CPU, and for the CPU
-// use of the services on the hosts of a node starved of CPU.
-using CpuPeakLookup = std::function<std::optional<detect::AnomalyEvent>(
+// threshold too (the series' recent points); nullopt when it did not rise. The ranker asks for
+// the throttling of a node that slowed by itself without using more CPU, and for the CPU use of
+// the services on the hosts of a node starved of CPU.
+using CpuPeakLookup = std::function<std::optional<CpuRise>(
     const std::string& service, CpuSignal signal, core::TimeNs from, core::TimeNs to)>;
 
 class Ranker {

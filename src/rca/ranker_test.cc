@@ -176,6 +176,32 @@ TEST(RankerTest, TheNeighbourThatTookMostCpuIsTheOneThatStarves) {
   EXPECT_EQ(starving, 2);
 }
 
+// A busy neighbour's CPU spiked to a full core for a window; the hog took 0.4 of a core more for
+// minutes. Over the whole rise the hog took far more: it is the one that starves.
+TEST(RankerTest, ASustainedRiseStarvesANeighbourMoreThanASpike) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "cart", "self_time_p95_ms", kNoon),
+      RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon),
+  };
+  Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"search", {"node-1"}}};
+  CpuPeakLookup lookup = [&](const std::string& service, CpuSignal, core::TimeNs,
+                             core::TimeNs) -> std::optional<CpuRise> {
+    if (service == "cart") return std::nullopt;
+    const bool spike = service == "search";
+    detect::AnomalyEvent e = RuntimeEvent(9, service, "process_cpu_utilization_ratio", kNoon);
+    e.peak_score = 0.995;
+    e.observed = spike ? 1.0 : 0.98;
+    e.expected = spike ? 0.29 : 0.58;
+    return CpuRise{e, spike ? 2.1 : 12.0};
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &lookup);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "index");
+  for (const Candidate& c : candidates) {
+    if (c.service == "search") EXPECT_EQ(Joined(c).find("starves"), std::string::npos);
+  }
+}
+
 // Users send three times the requests: everything downstream is busier and slower, one service
 // sheds load with errors. The entry point, where the load came in, is named as a change from
 // outside.
@@ -253,7 +279,7 @@ TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
   Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"search", {"node-1"}}};
   std::vector<std::string> asked;
   CpuPeakLookup lookup = [&](const std::string& service, CpuSignal signal, core::TimeNs from,
-                             core::TimeNs to) -> std::optional<detect::AnomalyEvent> {
+                             core::TimeNs to) -> std::optional<CpuRise> {
     EXPECT_EQ(signal, CpuSignal::kUse);  // cart's throttling is an event already
     asked.push_back(service);
     EXPECT_LE(from, kNoon);
@@ -263,7 +289,7 @@ TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
     e.peak_score = 0.997;
     e.observed = 0.96;
     e.expected = 0.13;
-    return e;
+    return CpuRise{e, 0.83};
   };
   auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &lookup);
   ASSERT_FALSE(candidates.empty());
@@ -274,7 +300,7 @@ TEST(RankerTest, AStarvedNodesNeighbourIsFoundBelowTheEventThreshold) {
   EXPECT_EQ(asked, (std::vector<std::string>{"cart", "index", "search"}));
   // Nothing burned CPU there: cart is its own cause.
   CpuPeakLookup quiet = [](const std::string&, CpuSignal, core::TimeNs, core::TimeNs) {
-    return std::optional<detect::AnomalyEvent>();
+    return std::optional<CpuRise>();
   };
   candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &quiet);
   ASSERT_FALSE(candidates.empty());
@@ -290,7 +316,7 @@ TEST(RankerTest, ASlowNodesThrottlingIsLookedUpBelowTheEventThreshold) {
   };
   Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}};
   CpuPeakLookup lookup = [&](const std::string& service, CpuSignal signal, core::TimeNs,
-                             core::TimeNs) -> std::optional<detect::AnomalyEvent> {
+                             core::TimeNs) -> std::optional<CpuRise> {
     const bool throttled = service == "cart" && signal == CpuSignal::kThrottling;
     const bool burning = service == "index" && signal == CpuSignal::kUse;
     if (!throttled && !burning) return std::nullopt;
@@ -298,7 +324,7 @@ TEST(RankerTest, ASlowNodesThrottlingIsLookedUpBelowTheEventThreshold) {
         9, service, throttled ? "container_cpu_throttling_ratio" : "process_cpu_utilization_ratio",
         kNoon);
     e.peak_score = 0.995;
-    return e;
+    return CpuRise{e, 0.5};
   };
   auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts, &lookup);
   ASSERT_FALSE(candidates.empty());
