@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "absl/functional/function_ref.h"
 #include "model/metric_names.h"
 
 namespace augur::detect {
@@ -16,6 +17,25 @@ constexpr std::string_view kOverflowOperation = "overflow_operation";
 constexpr core::TimeNs kNever = INT64_MIN;
 // The points of a gauge that decide whether it counts things (IngestedSeries::counting).
 constexpr uint32_t kCountingPoints = 60;
+// A quiet path has too few requests in one window to judge its error ratio or latency by
+// (detection.min_requests): the windows before it not judged yet join it, up to this many in all
+// (a minute of 10 s windows; the recent windows still hold them), so its latency is judged every
+// few windows instead of never.
+constexpr int kPooledWindows = 6;
+
+// Adds to `w` (the window starting at `start`) the windows before it not judged yet while it has
+// fewer than `min_requests`; `window_at(t, w)` adds the window starting at t. `judged_until`, the
+// last window whose requests were judged, moves to `start` when these are.
+void Pool(core::TimeNs start, core::TimeNs window_ns, uint64_t min_requests,
+          core::TimeNs* judged_until, absl::FunctionRef<void(core::TimeNs, WindowStats*)> window_at,
+          WindowStats* w) {
+  for (int k = 1; k < kPooledWindows && w->count < min_requests; ++k) {
+    const core::TimeNs t = start - k * window_ns;
+    if (t <= *judged_until) break;
+    window_at(t, w);
+  }
+  if (w->count >= min_requests) *judged_until = start;
+}
 
 std::vector<uint64_t> ZeroBuckets(size_t bounds) { return std::vector<uint64_t>(bounds + 1, 0); }
 
@@ -69,6 +89,7 @@ struct SeriesTable::Operation {
   std::array<std::unique_ptr<Cumulative>, model::kStatusCodeCount> by_status;
   RecentWindows recent;
   core::TimeNs last_seen = kNever;
+  core::TimeNs judged_until = kNever;       // Pooled: the last window whose requests were judged
   std::array<SeriesModels::Slot, 3> slots;  // rate, error_ratio, p95_latency_ms
 };
 
@@ -92,6 +113,7 @@ struct SeriesTable::Edge {
   std::vector<uint64_t> server_buckets;
   RecentWindows recent;  // latency in seconds: client-side, or server-side when that is all
   core::TimeNs last_seen = kNever;
+  core::TimeNs judged_until = kNever;       // Pooled
   std::array<SeriesModels::Slot, 3> slots;  // rate, error_ratio, p95_latency_ms
 };
 
@@ -115,9 +137,10 @@ struct SeriesTable::IngestedSeries {
   uint64_t modelled_count = 0;
   std::vector<uint64_t> modelled_buckets;
   SeriesModels::Slot slot;  // of its one modelled signal (a summary's quantiles go by key)
-  // A gauge whose first kCountingPoints values were all whole numbers, some 2 or more, counts
-  // things (requests in a queue, threads): a change of one is within its resolution. (Only 0 and
-  // 1 may be a flag, such as up, or a ratio that never moved.)
+  // A gauge whose first kCountingPoints values were all whole numbers, some 2 or more or all 0,
+  // counts things (requests in a queue or in flight, threads): a change of one is within its
+  // resolution (a quiet service's queue is 0, and now and then 1). (0 and 1 both seen may be a
+  // flag, such as up; all 0 may be a ratio that never moved: a name in _ratio or _percent is.)
   uint32_t gauge_points = 0;
   bool counting = true;
   double gauge_max = 0;
@@ -143,6 +166,10 @@ struct SeriesTable::Service {
   // time in milliseconds; inbound calls with their time on the wire.
   std::unique_ptr<RecentWindows> own;
   std::unique_ptr<RecentWindows> wire;
+  // Pooled, for its requests (all operations'), its own time and its wire time.
+  core::TimeNs requests_judged_until = kNever;
+  core::TimeNs own_judged_until = kNever;
+  core::TimeNs wire_judged_until = kNever;
   // The multi-signal model needs a value in every dimension; quiet windows repeat the last.
   double last_error_ratio = 0;
   double last_p95_ms = 0;
@@ -428,23 +455,34 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       };
       models_.Observe(&op->slots[0], ref("rate"), name, start,
                       static_cast<double>(w.count) / window_s, &calls_per_second);
-      const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(&op->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
-      const double op_p95 = p95(w, ms_bounds, 1);
-      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1, w);
-      models_.Observe(&op->slots[2], ref("p95_latency_ms"), name, start, op_p95, &op_resolution);
       all.MergeFrom(w);
       if (IsRequestKind(op->kind)) {
         has_requests = true;
         requests.MergeFrom(w);
       }
+      Pool(
+          start, config_.window_ns, min_requests, &op->judged_until,
+          [&](core::TimeNs t, WindowStats* out) { op->recent.Window(t, out); }, &w);
+      const ObserveContext of_requests = OfRequests(w);
+      models_.Observe(&op->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
+      const double op_p95 = p95(w, ms_bounds, 1);
+      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1, w);
+      models_.Observe(&op->slots[2], ref("p95_latency_ms"), name, start, op_p95, &op_resolution);
     }
     if (!svc.operations.empty()) {
-      const WindowStats& w = has_requests ? requests : all;
+      WindowStats& w = has_requests ? requests : all;
       const double rate = static_cast<double>(w.count) / window_s;
+      models_.Observe(&svc.slots[0], service_ref("rate"), name, start, rate, &calls_per_second);
+      Pool(
+          start, config_.window_ns, min_requests, &svc.requests_judged_until,
+          [&](core::TimeNs t, WindowStats* out) {
+            for (const auto& [key, op] : svc.operations) {
+              if (!has_requests || IsRequestKind(op->kind)) op->recent.Window(t, out);
+            }
+          },
+          &w);
       const double errors = ratio(w);
       const double latency = p95(w, ms_bounds, 1);
-      models_.Observe(&svc.slots[0], service_ref("rate"), name, start, rate, &calls_per_second);
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(&svc.slots[1], service_ref("error_ratio"), name, start, errors, &of_requests);
       const ObserveContext latency_resolution = Resolution(latency, ms_bounds, 1, w);
@@ -480,6 +518,9 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       };
       models_.Observe(&edge->slots[0], ref("rate"), name, start,
                       static_cast<double>(w.count) / window_s, &calls_per_second);
+      Pool(
+          start, config_.window_ns, min_requests, &edge->judged_until,
+          [&](core::TimeNs t, WindowStats* out) { edge->recent.Window(t, out); }, &w);
       const ObserveContext of_requests = OfRequests(w);
       models_.Observe(&edge->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
       const double edge_p95 = p95(w, s_bounds, 1000);
@@ -494,6 +535,12 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       svc.wire->Window(start, &wire);
       models_.Observe(&svc.slots[3], service_ref("error_origin_rate"), name, start,
                       static_cast<double>(own.errors) / window_s, &errors_per_second);
+      Pool(
+          start, config_.window_ns, min_requests, &svc.own_judged_until,
+          [&](core::TimeNs t, WindowStats* out) { svc.own->Window(t, out); }, &own);
+      Pool(
+          start, config_.window_ns, min_requests, &svc.wire_judged_until,
+          [&](core::TimeNs t, WindowStats* out) { svc.wire->Window(t, out); }, &wire);
       const double own_p95 = p95(own, ms_bounds, 1);
       const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
       models_.Observe(&svc.slots[4], service_ref("self_time_p95_ms"), name, start, own_p95,
@@ -541,9 +588,13 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
         s.counting = s.counting && s.value == std::floor(s.value);
         s.gauge_max = std::max(s.gauge_max, s.value);
       }
+      // All 0 may also be a ratio that has not moved yet (CPU throttling): by its name.
+      const bool fraction = s.family.ends_with("_ratio") || s.family.ends_with("_percent");
       ObserveContext counting = runtime;
-      counting.resolution =
-          s.counting && s.gauge_points >= kCountingPoints && s.gauge_max >= 2 ? 1 : 0;
+      counting.resolution = s.counting && s.gauge_points >= kCountingPoints &&
+                                    (s.gauge_max >= 2 || (s.gauge_max == 0 && !fraction))
+                                ? 1
+                                : 0;
       models_.Observe(&s.slot, ref("value"), service.name, t, s.value, &counting);
       break;
     }

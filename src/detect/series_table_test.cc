@@ -310,6 +310,37 @@ TEST(SeriesTableDetectionTest, WindowsBeforeTheFirstDataAreNotClosedAsEmpty) {
   EXPECT_FLOAT_EQ(rate[0].history[0].value, 2.0);
 }
 
+// One request per window, three needed to judge: the windows not judged yet pool, so the ratio and
+// the latency are judged every third window (of the operation and of the service alike); the rate
+// stays per window.
+TEST(SeriesTableDetectionTest, AQuietPathPoolsWindowsUntilItHasEnoughRequests) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  ASSERT_EQ(SeriesTableConfig{}.detection.min_requests, 3u);
+  for (int w = 0; w < 9; ++w) {
+    const core::TimeNs start = kT0 + w * 10 * kS;
+    const StatusCode status = w == 4 ? StatusCode::kError : StatusCode::kUnset;
+    Feed(table, start - 30 * kS, {Red("cart", "op", SpanKind::kServer, status, start, 1, 2)});
+  }
+  Feed(table, kT0 + 90 * kS);
+  for (std::string_view selector : {R"(span_metrics{service_name="cart",signal="error_ratio"})",
+                                    R"(service{service_name="cart",signal="error_ratio"})",
+                                    R"(span_metrics{service_name="cart",signal="p95_latency_ms"})",
+                                    R"(service{service_name="cart",signal="p95_latency_ms"})"}) {
+    auto s = Snapshots(table, selector);
+    ASSERT_EQ(s.size(), 1u) << selector;
+    ASSERT_EQ(s[0].history.size(), 3u) << selector;
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(s[0].history[i].t, kT0 + (3 * i + 2) * 10 * kS);
+    if (selector.find("error_ratio") != std::string_view::npos) {
+      EXPECT_DOUBLE_EQ(s[0].history[0].value, 0);
+      EXPECT_FLOAT_EQ(s[0].history[1].value, 1.0 / 3);  // windows 3 to 5, one failed
+    }
+  }
+  auto rate = Snapshots(table, R"(span_metrics{service_name="cart",signal="rate"})");
+  ASSERT_EQ(rate.size(), 1u);
+  EXPECT_EQ(rate[0].history.size(), 9u);
+}
+
 TEST(SeriesTableDetectionTest, AWatermarkJumpSkipsWindowsTheRingNoLongerHolds) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
@@ -344,6 +375,55 @@ TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
   // Each closed window models the newest point: the first sets the baseline, the next is a rate.
   ASSERT_EQ(s[0].history.size(), 1u);
   EXPECT_FLOAT_EQ(s[0].history[0].value, 10.0);  // 100 per 10 s
+}
+
+// A quiet service's queue: 0, now and then 1 — a count, whose step of one is within its
+// resolution; a flag (up: 1, then 0) and a ratio that never moved (0, then 0.3) keep their full
+// weight.
+TEST(SeriesTableDetectionTest, AQueueOfOneWhereZeroIsUsualIsNoAnomalyButUpFallingIs) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  model::MetricBatch batch;
+  model::Resource res;
+  res.service_name = "cart";
+  batch.resources.push_back(res);
+  model::Metric queue;
+  queue.name = "queue_depth";
+  queue.type = model::MetricType::kGauge;
+  model::Metric up = queue;
+  up.name = "up";
+  model::Metric throttled = queue;  // a ratio that has not moved: 0.3 is no step of a count
+  throttled.name = "container.cpu.throttling";
+  throttled.unit = "1";
+  batch.metrics = {queue, up, throttled};
+  constexpr int kPoints = 1500;  // beyond the models' learning time at 10 s
+  for (int i = 0; i <= kPoints; ++i) {
+    model::MetricPoint q;
+    q.metric_index = 0;
+    q.time_ns = kT0 + i * 10 * kS;
+    q.value = i == kPoints ? 1 : 0;
+    model::MetricPoint u = q;
+    u.metric_index = 1;
+    u.value = i == kPoints ? 0 : 1;
+    model::MetricPoint r = q;
+    r.metric_index = 2;
+    r.value = i == kPoints ? 0.3 : 0;
+    batch.points = {q, u, r};
+    table.ConsumeMetrics(batch, std::vector<uint32_t>{0, 1, 2});
+    Feed(table, kT0 + (i + 1) * 10 * kS + 1);
+  }
+  auto queue_series = Snapshots(table, R"(queue_depth{signal="value"})");
+  auto up_series = Snapshots(table, R"(up{signal="value"})");
+  ASSERT_EQ(queue_series.size(), 1u);
+  ASSERT_EQ(up_series.size(), 1u);
+  ASSERT_FALSE(queue_series[0].learning);
+  EXPECT_DOUBLE_EQ(queue_series[0].last.value, 1);
+  EXPECT_EQ(queue_series[0].last.score, 0);
+  EXPECT_DOUBLE_EQ(up_series[0].last.value, 0);
+  EXPECT_GT(up_series[0].last.score, 0.99);
+  auto ratio = Snapshots(table, R"(container_cpu_throttling_ratio{signal="value"})");
+  ASSERT_EQ(ratio.size(), 1u);
+  EXPECT_GT(ratio[0].last.score, 0.99);
 }
 
 }  // namespace
