@@ -1,5 +1,6 @@
 #include "app/rca_eval.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "eval/rca_score.h"
 #include "ingest/otlp_grpc_receiver.h"
 #include "ingest/otlp_ingester.h"
+#include "rca/correlator.h"
 #include "sim/scenario.h"
 #include "sim/simulator.h"
 
@@ -118,7 +120,7 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   result.outcomes = eval::MatchFaults(faults, incidents);
   if (o.verbose) {
     // Each fault: its rank and the first candidates; where the root cause is not first, what the
-    // candidates ahead of it were blamed on.
+    // candidates ahead of it were blamed on, and what it was.
     std::map<uint64_t, const rca::Incident*> by_id;
     for (const rca::Incident& in : found) by_id[in.id] = &in;
     for (const eval::FaultOutcome& f : result.outcomes) {
@@ -130,7 +132,7 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
                    static_cast<double>(f.delay_ns) / core::kNsPerSecond, top.c_str());
       auto it = by_id.find(f.incident_id);
       if (!f.detected || f.rank == 1 || it == by_id.end()) continue;
-      const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank - 1) : 2;
+      const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank) : 2;  // and the root cause
       for (size_t k = 0; k < it->second->candidates.size() && k < ahead; ++k) {
         const rca::Candidate& c = it->second->candidates[k];
         std::fprintf(stderr, "      %s %.3f\n", c.service.c_str(), c.score);
@@ -157,6 +159,23 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
                    core::FormatRfc3339(in.start_ns).substr(0, 19).c_str(),
                    in.end_ns > 0 ? core::FormatRfc3339(in.end_ns).substr(11, 8).c_str() : "open",
                    top.c_str());
+      // What held it open: the symptoms that cleared last.
+      auto incident = by_id.find(in.id);
+      if (incident == by_id.end()) continue;
+      std::vector<const detect::AnomalyEvent*> symptoms;
+      for (const detect::AnomalyEvent& e : incident->second->events) {
+        if (rca::IsSymptom(e)) symptoms.push_back(&e);
+      }
+      auto end = [](const detect::AnomalyEvent* e) { return e->open ? INT64_MAX : e->end_ns; };
+      std::sort(symptoms.begin(), symptoms.end(),
+                [&](const auto* a, const auto* b) { return end(a) > end(b); });
+      for (size_t k = 0; k < symptoms.size() && k < 2; ++k) {
+        const detect::AnomalyEvent& e = *symptoms[k];
+        std::fprintf(stderr, "      last to clear: %s of %s, %s to %s\n", e.series.signal.c_str(),
+                     detect::DescribeSeries(e.series).c_str(),
+                     core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
+                     e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str());
+      }
     }
   }
   // Models learn for the first hour (DetectionConfig's learning time): count from there.
