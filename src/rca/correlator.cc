@@ -67,6 +67,7 @@ void Correlator::Merge(uint64_t into, uint64_t from) {
                    [](const auto& x, const auto& y) { return x.t < y.t; });
   a.start_ns = std::min(a.start_ns, b.start_ns);
   a.updated_ns = std::max(a.updated_ns, b.updated_ns);
+  a.confirmed |= b.confirmed;
   open_.erase(from);
   dirty_.erase(from);
   dirty_.insert(into);
@@ -299,7 +300,19 @@ void Correlator::CloseIdle(core::TimeNs now) {
     for (const detect::AnomalyEvent& e : incident.events) {
       if (!IsSymptom(e)) continue;  // evidence does not hold an incident open
       all_cleared &= !e.open;
-      last_end = std::max(last_end, e.open ? now : e.end_ns);
+      const core::TimeNs until = e.open ? now : e.end_ns;
+      last_end = std::max(last_end, until);
+      if (!incident.confirmed && until - e.start_ns >= config_.confirm_after_ns) {
+        incident.confirmed = true;
+        dirty_.insert(incident.id);
+      }
+    }
+    if (all_cleared && now >= last_end + config_.grace_ns && !incident.confirmed) {
+      // A blip: gone before it was confirmed.
+      for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
+      dirty_.erase(incident.id);
+      it = open_.erase(it);
+      continue;
     }
     if (all_cleared && now >= last_end + config_.grace_ns) {
       Rank(incident);
@@ -328,7 +341,7 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
   closed_since_.clear();
   for (uint64_t id : dirty_) {
     auto it = open_.find(id);
-    if (it == open_.end()) continue;
+    if (it == open_.end() || !it->second.confirmed) continue;
     Rank(it->second);
     changed.push_back(id);
   }
@@ -347,11 +360,16 @@ const Incident* Correlator::Find(uint64_t id) const {
 
 std::vector<const Incident*> Correlator::Incidents() const {
   std::vector<const Incident*> out;
-  for (const auto& [id, incident] : open_) out.push_back(&incident);
+  for (const auto& [id, incident] : open_) {
+    if (incident.confirmed) out.push_back(&incident);
+  }
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) out.push_back(&*it);
   return out;
 }
 
-size_t Correlator::open_count() const { return open_.size(); }
+size_t Correlator::open_count() const {
+  return std::count_if(open_.begin(), open_.end(),
+                       [](const auto& entry) { return entry.second.confirmed; });
+}
 
 }  // namespace augur::rca

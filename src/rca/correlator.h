@@ -32,6 +32,9 @@ struct CorrelatorConfig {
   int max_hops = 2;
   core::TimeNs join_window_ns = 10 * core::kNsPerMinute;
   core::TimeNs grace_ns = 5 * core::kNsPerMinute;
+  // An incident is listed once one of its symptoms has lasted this long (a one-window blip of
+  // one series is no incident: Prometheus' `for:`); 0 lists it at once.
+  core::TimeNs confirm_after_ns = core::kNsPerMinute;
   // Evidence (not symptoms) joins only when it began at most this long before the incident.
   core::TimeNs evidence_lead_ns = 2 * core::kNsPerMinute;
   size_t max_events_per_incident = 500;

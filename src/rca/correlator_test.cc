@@ -9,8 +9,42 @@
 namespace augur::rca {
 namespace {
 
+// Incidents listed at once (most tests feed events seconds apart).
+CorrelatorConfig AtOnce() {
+  CorrelatorConfig config;
+  config.confirm_after_ns = 0;
+  return config;
+}
+
+// A symptom lasting under confirm_after, alone, is a blip: no incident is listed, and none is
+// left when it clears. One that lasts lists its incident, from its start.
+TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
+  Correlator c;  // confirm_after: 1 minute
+  c.UpdateGraph(ShopGraph());
+  auto blip = ServiceEvent(1, "payment", "p95_latency_ms", kNoon);
+  c.OnEvent(blip);
+  EXPECT_TRUE(c.Advance(kNoon + 30 * kSec).empty());
+  EXPECT_EQ(c.open_count(), 0u);
+  EXPECT_TRUE(c.Incidents().empty());
+  blip.open = false;
+  blip.end_ns = kNoon + 40 * kSec;
+  c.OnEvent(blip);
+  c.Advance(kNoon + 40 * kSec + CorrelatorConfig{}.grace_ns);
+  EXPECT_TRUE(c.Incidents().empty());
+
+  const core::TimeNs later = kNoon + 3600 * kSec;
+  c.OnEvent(ServiceEvent(2, "cart", "error_ratio", later));
+  EXPECT_TRUE(c.Advance(later + 50 * kSec).empty());
+  auto listed = c.Advance(later + 60 * kSec);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(c.open_count(), 1u);
+  ASSERT_EQ(c.Incidents().size(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->start_ns, later);
+  EXPECT_EQ(c.Incidents()[0]->candidates[0].service, "cart");
+}
+
 TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   c.OnEvent(ServiceEvent(1, "payment", "p95_latency_ms", kNoon));
   c.OnEvent(ServiceEvent(2, "frontend", "p95_latency_ms", kNoon + 20 * kSec));  // 2 hops away
@@ -30,7 +64,7 @@ TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
 }
 
 TEST(CorrelatorTest, AnEventBridgingTwoIncidentsMergesThem) {
-  CorrelatorConfig config;
+  CorrelatorConfig config = AtOnce();
   config.max_hops = 1;
   Correlator c(config);
   c.UpdateGraph(ShopGraph());
@@ -45,7 +79,7 @@ TEST(CorrelatorTest, AnEventBridgingTwoIncidentsMergesThem) {
 }
 
 TEST(CorrelatorTest, ClosesAfterEveryEventClearedAndTheGrace) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   auto e = ServiceEvent(1, "cart", "error_ratio", kNoon);
   c.OnEvent(e);
@@ -66,7 +100,7 @@ TEST(CorrelatorTest, ClosesAfterEveryEventClearedAndTheGrace) {
 }
 
 TEST(CorrelatorTest, MutedEventsDoNotOpenIncidentsButJoinThem) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   auto muted = ServiceEvent(1, "cart", "rate", kNoon);
   muted.muted = true;
@@ -83,7 +117,7 @@ TEST(CorrelatorTest, MutedEventsDoNotOpenIncidentsButJoinThem) {
 }
 
 TEST(CorrelatorTest, ChangesAppearInTheTimelineAndTheEvidence) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   c.OnChange({kNoon - 30 * kSec, "payment", "deploy", "version 1.4.2 -> 1.5.0"});
   c.OnEvent(ServiceEvent(1, "payment", "error_ratio", kNoon));
@@ -104,7 +138,7 @@ TEST(CorrelatorTest, ChangesAppearInTheTimelineAndTheEvidence) {
 }
 
 TEST(CorrelatorTest, ErrorsAtAnEntryPointAreCritical) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   c.OnEvent(ServiceEvent(1, "frontend", "error_ratio", kNoon));
   c.Advance(kNoon + kSec);
@@ -114,7 +148,7 @@ TEST(CorrelatorTest, ErrorsAtAnEntryPointAreCritical) {
 TEST(CorrelatorTest, EventsFedInEventTimeOrderCloseQuietIncidentsBetweenThem) {
   // Two faults 20 minutes apart arrive in one batch (a replay at high speed): closing at each
   // event's time keeps them apart, as they would be in real time.
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   auto first = ServiceEvent(1, "payment", "error_ratio", kNoon);
   auto first_closed = first;
@@ -135,7 +169,7 @@ TEST(CorrelatorTest, EventsFedInEventTimeOrderCloseQuietIncidentsBetweenThem) {
 }
 
 TEST(CorrelatorTest, EvidenceJoinsButDoesNotConnectIncidents) {
-  CorrelatorConfig config;
+  CorrelatorConfig config = AtOnce();
   config.max_hops = 1;
   Correlator c(config);
   c.UpdateGraph(ShopGraph());
@@ -151,7 +185,7 @@ TEST(CorrelatorTest, EvidenceJoinsButDoesNotConnectIncidents) {
 }
 
 TEST(CorrelatorTest, EvidenceFromWellBeforeTheIncidentDoesNotJoinIt) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   auto old_gauge = ServiceEvent(1, "checkout", "value", kNoon - 30 * 60 * kSec);
   old_gauge.series.family = "queue_depth";  // odd for half an hour, still open
@@ -168,7 +202,7 @@ TEST(CorrelatorTest, EvidenceFromWellBeforeTheIncidentDoesNotJoinIt) {
 }
 
 TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   // index runs far from payment on the graph, but on the same node.
   c.OnPlacement({"payment", "node-1"});
@@ -191,7 +225,7 @@ TEST(CorrelatorTest, ACoLocatedServicesCpuJoinsButItsLogsDoNot) {
 // series' points (the lookup no longer finds it): it is remembered. index's rise grows as it goes
 // on: its larger excess counts, and index, not search, starves cart.
 TEST(CorrelatorTest, CpuRisesFoundAreRememberedAndGrowAcrossRankings) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   for (const char* s : {"cart", "index", "search"}) c.OnPlacement({s, "node-1"});
   int pass = 0;
@@ -231,7 +265,7 @@ TEST(CorrelatorTest, CpuRisesFoundAreRememberedAndGrowAcrossRankings) {
 }
 
 TEST(CorrelatorTest, FasterAnswersFewerErrorsTricklesAndTheMultiSignalViewOpenNoIncident) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   auto faster = ServiceEvent(1, "payment", "p95_latency_ms", kNoon);
   faster.observed = 50;  // below the expected 100
@@ -254,7 +288,7 @@ TEST(CorrelatorTest, FasterAnswersFewerErrorsTricklesAndTheMultiSignalViewOpenNo
 }
 
 TEST(CorrelatorTest, EvidenceThatCameFirstJoinsTheIncidentOpeningSoonAfter) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   c.OnPlacement({"payment", "node-1"});
   c.OnPlacement({"index", "node-1"});
@@ -273,7 +307,7 @@ TEST(CorrelatorTest, EvidenceThatCameFirstJoinsTheIncidentOpeningSoonAfter) {
 }
 
 TEST(CorrelatorTest, TrailingTraceEvidenceOpensAnIncidentWhenItRises) {
-  Correlator c;
+  Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
   // Only payment's own time rose (its callers' latency not yet): that is a symptom already.
   c.OnEvent(ServiceEvent(1, "payment", "self_time_p95_ms", kNoon));

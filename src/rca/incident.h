@@ -51,6 +51,9 @@ struct Incident {
   std::vector<Candidate> candidates;  // best first
   std::vector<TimelineEntry> timeline;
   std::vector<detect::AnomalyEvent> events;  // latest state of each member event
+  // Until a symptom has lasted CorrelatorConfig::confirm_after_ns the incident is pending: it
+  // gathers events but is not listed, and dropped if it closes so.
+  bool confirmed = false;
 
   bool open() const { return end_ns == 0; }
 };
