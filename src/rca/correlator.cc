@@ -292,6 +292,17 @@ core::TimeNs EventTime(const detect::AnomalyEvent& event) {
   return event.open ? std::max(event.start_ns, event.peak_ns) : event.end_ns;
 }
 
+bool Correlator::ChangedAtASymptom(const Incident& incident, core::TimeNs now) const {
+  for (auto c = changes_.rbegin(); c != changes_.rend(); ++c) {
+    if (c->t > now) continue;
+    if (c->t < incident.start_ns - config_.evidence_lead_ns) break;
+    for (const detect::AnomalyEvent& e : incident.events) {
+      if (IsSymptom(e) && (NodeOf(e) == c->service || e.service == c->service)) return true;
+    }
+  }
+  return false;
+}
+
 void Correlator::CloseIdle(core::TimeNs now) {
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
@@ -306,6 +317,10 @@ void Correlator::CloseIdle(core::TimeNs now) {
         incident.confirmed = true;
         dirty_.insert(incident.id);
       }
+    }
+    if (!incident.confirmed && ChangedAtASymptom(incident, now)) {
+      incident.confirmed = true;
+      dirty_.insert(incident.id);
     }
     if (all_cleared && now >= last_end + config_.grace_ns && !incident.confirmed) {
       // A blip: gone before it was confirmed.

@@ -33,7 +33,8 @@ struct CorrelatorConfig {
   core::TimeNs join_window_ns = 10 * core::kNsPerMinute;
   core::TimeNs grace_ns = 5 * core::kNsPerMinute;
   // An incident is listed once one of its symptoms has lasted this long (a one-window blip of
-  // one series is no incident: Prometheus' `for:`); 0 lists it at once.
+  // one series is no incident: Prometheus' `for:`), or a service with a symptom was deployed or
+  // restarted (evidence_lead_ns before it or since); 0 lists it at once.
   core::TimeNs confirm_after_ns = core::kNsPerMinute;
   // Evidence (not symptoms) joins only when it began at most this long before the incident.
   core::TimeNs evidence_lead_ns = 2 * core::kNsPerMinute;
@@ -87,6 +88,9 @@ class Correlator {
   void set_next_id(uint64_t id) { next_id_ = std::max(next_id_, id); }
 
  private:
+  // Whether a deploy or restart of a service with a symptom in `incident` happened from shortly
+  // before it up to `now`: a short burst of errors as a service restarts is an incident at once.
+  bool ChangedAtASymptom(const Incident& incident, core::TimeNs now) const;
   struct Open;
   uint64_t IncidentFor(const detect::AnomalyEvent& event);
   void Merge(uint64_t into, uint64_t from);

@@ -41,6 +41,19 @@ TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
   ASSERT_EQ(c.Incidents().size(), 1u);
   EXPECT_EQ(c.Incidents()[0]->start_ns, later);
   EXPECT_EQ(c.Incidents()[0]->candidates[0].service, "cart");
+
+  // Errors for 20 s as payment restarts: short, but a restart is a change at the symptom.
+  const core::TimeNs restart = later + 7200 * kSec;
+  c.OnChange({restart, "payment", "restart", "process restarted"});
+  auto burst = ServiceEvent(3, "payment", "error_ratio", restart + 10 * kSec);
+  c.OnEvent(burst);
+  c.Advance(restart + 20 * kSec);
+  burst.open = false;
+  burst.end_ns = restart + 30 * kSec;
+  c.OnEvent(burst);
+  c.Advance(restart + 30 * kSec + CorrelatorConfig{}.grace_ns);
+  ASSERT_EQ(c.Incidents().size(), 2u);
+  EXPECT_EQ(c.Incidents()[1]->candidates[0].service, "payment");  // closed, after the open one
 }
 
 TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
