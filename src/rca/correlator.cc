@@ -307,41 +307,34 @@ void Correlator::CloseIdle(core::TimeNs now) {
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
     bool all_cleared = true;
+    bool lasted = false;  // a symptom has lasted confirm_after
     core::TimeNs last_end = incident.start_ns;
     for (const detect::AnomalyEvent& e : incident.events) {
       if (!IsSymptom(e)) continue;  // evidence does not hold an incident open
       all_cleared &= !e.open;
       const core::TimeNs until = e.open ? now : e.end_ns;
       last_end = std::max(last_end, until);
-      if (!incident.confirmed && until - e.start_ns >= config_.confirm_after_ns) {
-        incident.confirmed = true;
-        dirty_.insert(incident.id);
-      }
+      lasted |= until - e.start_ns >= config_.confirm_after_ns;
     }
-    if (!incident.confirmed && ChangedAtASymptom(incident, now)) {
+    if (!incident.confirmed && (lasted || ChangedAtASymptom(incident, now))) {
       incident.confirmed = true;
       dirty_.insert(incident.id);
     }
-    if (all_cleared && now >= last_end + config_.grace_ns && !incident.confirmed) {
-      // A blip: gone before it was confirmed.
-      for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
-      dirty_.erase(incident.id);
-      it = open_.erase(it);
+    if (!all_cleared || now < last_end + config_.grace_ns) {
+      ++it;
       continue;
     }
-    if (all_cleared && now >= last_end + config_.grace_ns) {
+    for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
+    dirty_.erase(incident.id);
+    if (incident.confirmed) {
       Rank(incident);
       incident.end_ns = last_end;
       AddTimeline(incident, {last_end, "closed", "", "all anomalies cleared"});
-      for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
       closed_since_.push_back(incident.id);
-      dirty_.erase(incident.id);
       closed_.push_back(std::move(incident));
       if (closed_.size() > config_.max_closed_kept) closed_.erase(closed_.begin());
-      it = open_.erase(it);
-    } else {
-      ++it;
-    }
+    }  // else a blip, gone before it was confirmed: dropped
+    it = open_.erase(it);
   }
 }
 

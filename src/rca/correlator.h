@@ -73,9 +73,10 @@ class Correlator {
   // A service runs on a host (at most kMaxPlacements pairs are kept).
   void OnPlacement(const model::Placement& placement);
   static constexpr size_t kMaxPlacements = 200'000;
-  // Closes the incidents whose grace has passed at event time `now` (ranked as they close). Feeding
-  // events in event-time order with CloseIdle(EventTime(event)) before each keeps grouping the
-  // same however many of them arrive at once (a replay at high speed).
+  // Confirms the incidents whose symptoms have lasted (CorrelatorConfig::confirm_after_ns), and
+  // closes those whose grace has passed at event time `now` (ranked as they close; dropped if
+  // still unconfirmed). Feeding events in event-time order with CloseIdle(EventTime(event)) before
+  // each keeps grouping the same however many of them arrive at once (a replay at high speed).
   void CloseIdle(core::TimeNs now);
   // CloseIdle(now), then re-ranks the incidents that changed. Returns the ids of incidents that
   // were opened, changed or closed since the last call.
