@@ -158,22 +158,21 @@ int main(int argc, char** argv) {
   eval_rca->add_option("--rate", rca_options.rate, "Root requests per simulated second")
       ->check(CLI::PositiveNumber);
   eval_rca->add_option("--seed", rca_options.seed, "Random seed");
-  eval_rca
-      ->add_option_function<double>(
-          "--fault-minutes",
-          [&](double m) {
-            rca_options.fault_ns = static_cast<augur::core::TimeNs>(m * augur::core::kNsPerMinute);
-          },
-          "Simulated minutes each fault lasts (default 8)")
-      ->check(CLI::Range(1.0, 240.0));
-  eval_rca
-      ->add_option_function<double>(
-          "--gap-minutes",
-          [&](double m) {
-            rca_options.gap_ns = static_cast<augur::core::TimeNs>(m * augur::core::kNsPerMinute);
-          },
-          "Quiet simulated minutes after each fault (default 12)")
-      ->check(CLI::Range(1.0, 240.0));
+  // Simulated minutes (1 to 240) into a duration.
+  auto add_minutes = [&](const char* name, augur::core::TimeNs* out, const char* help) {
+    eval_rca
+        ->add_option_function<double>(
+            name,
+            [out](double m) {
+              *out = static_cast<augur::core::TimeNs>(m * augur::core::kNsPerMinute);
+            },
+            help)
+        ->check(CLI::Range(1.0, 240.0));
+  };
+  add_minutes("--fault-minutes", &rca_options.fault_ns,
+              "Simulated minutes each fault lasts (default 8)");
+  add_minutes("--gap-minutes", &rca_options.gap_ns,
+              "Quiet simulated minutes after each fault (default 12)");
   eval_rca->add_option("--shards", rca_options.shards, "Pipeline shards per stage (0 = per core)");
   eval_rca->add_flag("--json", rca_options.json, "Print one JSON object");
   eval_rca->add_flag("-v,--verbose", rca_options.verbose, "One line per fault on stderr");

@@ -59,13 +59,7 @@ EventTracker::Transition EventTracker::Update(core::TimeNs t, double score, bool
     const bool calm = learning || score < rule_.close_score;
     calm_run_ = calm ? calm_run_ + 1 : 0;
     if (!calm) last_high_ns_ = t;
-    if (calm_run_ >= rule_.close_m ||
-        (calm && rule_.close_after_ns > 0 && t - last_high_ns_ >= rule_.close_after_ns)) {
-      open_ = false;
-      calm_run_ = 0;
-      ClearRecent();
-      return Transition::kClosed;
-    }
+    if (calm_run_ >= rule_.close_m || (calm && QuietLongEnough(t))) return Close();
     return Transition::kNone;
   }
   Recent& slot = recent_[next_];
@@ -93,9 +87,14 @@ EventTracker::Transition EventTracker::Update(core::TimeNs t, double score, bool
 }
 
 EventTracker::Transition EventTracker::Gap(core::TimeNs t) {
-  if (!open_ || rule_.close_after_ns <= 0 || t - last_high_ns_ < rule_.close_after_ns) {
-    return Transition::kNone;
-  }
+  return open_ && QuietLongEnough(t) ? Close() : Transition::kNone;
+}
+
+bool EventTracker::QuietLongEnough(core::TimeNs t) const {
+  return rule_.close_after_ns > 0 && t - last_high_ns_ >= rule_.close_after_ns;
+}
+
+EventTracker::Transition EventTracker::Close() {
   open_ = false;
   calm_run_ = 0;
   ClearRecent();

@@ -62,6 +62,9 @@ class EventTracker {
     bool high = false;
   };
   void ClearRecent();
+  // Whether close_after has passed at t since the last high point.
+  bool QuietLongEnough(core::TimeNs t) const;
+  Transition Close();
 
   EventRule rule_;
   std::array<Recent, EventRule::kMaxN> recent_{};

@@ -433,6 +433,27 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
     c.trials = static_cast<double>(w.count);
     return c;
   };
+  // A quiet path's window with the ones before it not judged yet (Pool).
+  auto pool = [&](core::TimeNs* judged_until, const RecentWindows& recent, WindowStats* w) {
+    Pool(
+        start, config_.window_ns, min_requests, judged_until,
+        [&](core::TimeNs t, WindowStats* out) { recent.Window(t, out); }, w);
+  };
+  // A series of requests (an operation's, or the calls into a service): its rate in this window,
+  // its error ratio and p95 over the requests judged.
+  auto observe_requests = [&](std::array<SeriesModels::Slot, 3>& slots, const auto& ref,
+                              const std::string& service, core::TimeNs* judged_until,
+                              const RecentWindows& recent, WindowStats& w,
+                              std::span<const double> bounds, double to_ms) {
+    models_.Observe(&slots[0], ref("rate"), service, start, static_cast<double>(w.count) / window_s,
+                    &calls_per_second);
+    pool(judged_until, recent, &w);
+    const ObserveContext of_requests = OfRequests(w);
+    models_.Observe(&slots[1], ref("error_ratio"), service, start, ratio(w), &of_requests);
+    const double value = p95(w, bounds, to_ms);
+    const ObserveContext resolution = Resolution(value, bounds, to_ms, w);
+    models_.Observe(&slots[2], ref("p95_latency_ms"), service, start, value, &resolution);
+  };
 
   for (auto& [name, service] : services_) {
     Service& svc = *service;
@@ -453,21 +474,12 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
                            signal};
         };
       };
-      models_.Observe(&op->slots[0], ref("rate"), name, start,
-                      static_cast<double>(w.count) / window_s, &calls_per_second);
       all.MergeFrom(w);
       if (IsRequestKind(op->kind)) {
         has_requests = true;
         requests.MergeFrom(w);
       }
-      Pool(
-          start, config_.window_ns, min_requests, &op->judged_until,
-          [&](core::TimeNs t, WindowStats* out) { op->recent.Window(t, out); }, &w);
-      const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(&op->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
-      const double op_p95 = p95(w, ms_bounds, 1);
-      const ObserveContext op_resolution = Resolution(op_p95, ms_bounds, 1, w);
-      models_.Observe(&op->slots[2], ref("p95_latency_ms"), name, start, op_p95, &op_resolution);
+      observe_requests(op->slots, ref, name, &op->judged_until, op->recent, w, ms_bounds, 1);
     }
     if (!svc.operations.empty()) {
       WindowStats& w = has_requests ? requests : all;
@@ -516,17 +528,8 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
               signal};
         };
       };
-      models_.Observe(&edge->slots[0], ref("rate"), name, start,
-                      static_cast<double>(w.count) / window_s, &calls_per_second);
-      Pool(
-          start, config_.window_ns, min_requests, &edge->judged_until,
-          [&](core::TimeNs t, WindowStats* out) { edge->recent.Window(t, out); }, &w);
-      const ObserveContext of_requests = OfRequests(w);
-      models_.Observe(&edge->slots[1], ref("error_ratio"), name, start, ratio(w), &of_requests);
-      const double edge_p95 = p95(w, s_bounds, 1000);
-      const ObserveContext edge_resolution = Resolution(edge_p95, s_bounds, 1000, w);
-      models_.Observe(&edge->slots[2], ref("p95_latency_ms"), name, start, edge_p95,
-                      &edge_resolution);
+      observe_requests(edge->slots, ref, name, &edge->judged_until, edge->recent, w, s_bounds,
+                       1000);
     }
     // Trace evidence: errors that originate here per second, own time and wire time (p95).
     if (svc.own != nullptr) {
@@ -535,12 +538,8 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       svc.wire->Window(start, &wire);
       models_.Observe(&svc.slots[3], service_ref("error_origin_rate"), name, start,
                       static_cast<double>(own.errors) / window_s, &errors_per_second);
-      Pool(
-          start, config_.window_ns, min_requests, &svc.own_judged_until,
-          [&](core::TimeNs t, WindowStats* out) { svc.own->Window(t, out); }, &own);
-      Pool(
-          start, config_.window_ns, min_requests, &svc.wire_judged_until,
-          [&](core::TimeNs t, WindowStats* out) { svc.wire->Window(t, out); }, &wire);
+      pool(&svc.own_judged_until, *svc.own, &own);
+      pool(&svc.wire_judged_until, *svc.wire, &wire);
       const double own_p95 = p95(own, ms_bounds, 1);
       const ObserveContext own_context = Resolution(own_p95, ms_bounds, 1, own);
       models_.Observe(&svc.slots[4], service_ref("self_time_p95_ms"), name, start, own_p95,
@@ -589,12 +588,11 @@ void SeriesTable::ModelIngested(Service& service, IngestedSeries& s) {
         s.gauge_max = std::max(s.gauge_max, s.value);
       }
       // All 0 may also be a ratio that has not moved yet (CPU throttling): by its name.
-      const bool fraction = s.family.ends_with("_ratio") || s.family.ends_with("_percent");
+      const bool counts = s.counting && s.gauge_points >= kCountingPoints &&
+                          (s.gauge_max >= 2 || (s.gauge_max == 0 && !s.family.ends_with("_ratio") &&
+                                                !s.family.ends_with("_percent")));
       ObserveContext counting = runtime;
-      counting.resolution = s.counting && s.gauge_points >= kCountingPoints &&
-                                    (s.gauge_max >= 2 || (s.gauge_max == 0 && !fraction))
-                                ? 1
-                                : 0;
+      counting.resolution = counts ? 1 : 0;
       models_.Observe(&s.slot, ref("value"), service.name, t, s.value, &counting);
       break;
     }

@@ -251,6 +251,34 @@ void Feed(SeriesTable& table, core::TimeNs watermark, std::vector<model::RedPart
   table.ConsumePartials(b);
 }
 
+// A batch of `metrics` from one resource of service cart (no points yet).
+model::MetricBatch CartMetrics(std::vector<model::Metric> metrics) {
+  model::MetricBatch batch;
+  model::Resource res;
+  res.service_name = "cart";
+  batch.resources.push_back(res);
+  batch.metrics = std::move(metrics);
+  return batch;
+}
+
+// Hands the table one point of each of the batch's metrics at t (`values` in metric order), then
+// a watermark that closes t's window.
+void ReportAndClose(SeriesTable& table, model::MetricBatch& batch, core::TimeNs t,
+                    const std::vector<double>& values) {
+  batch.points.clear();
+  std::vector<uint32_t> points;
+  for (uint32_t m = 0; m < values.size(); ++m) {
+    model::MetricPoint p;
+    p.metric_index = m;
+    p.time_ns = t;
+    p.value = values[m];
+    batch.points.push_back(p);
+    points.push_back(m);
+  }
+  table.ConsumeMetrics(batch, points);
+  Feed(table, t + 10 * kS + 1);
+}
+
 TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels) {
   core::SelfMetrics metrics;
   SeriesTableConfig config;
@@ -352,24 +380,13 @@ TEST(SeriesTableDetectionTest, AWatermarkJumpSkipsWindowsTheRingNoLongerHolds) {
 TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
-  model::MetricBatch batch;
-  model::Resource res;
-  res.service_name = "cart";
-  batch.resources.push_back(res);
   model::Metric counter;
   counter.name = "app.requests";
   counter.type = model::MetricType::kSum;
   counter.is_monotonic = true;
   counter.temporality = model::Temporality::kCumulative;
-  batch.metrics = {counter};
-  for (int i = 0; i < 3; ++i) {
-    model::MetricPoint p;
-    p.time_ns = kT0 + i * 10 * kS;
-    p.value = 100.0 * i;
-    batch.points = {p};
-    table.ConsumeMetrics(batch, std::vector<uint32_t>{0});
-    Feed(table, kT0 + (i + 1) * 10 * kS + 1);
-  }
+  model::MetricBatch batch = CartMetrics({counter});
+  for (int i = 0; i < 3; ++i) ReportAndClose(table, batch, kT0 + i * 10 * kS, {100.0 * i});
   auto s = Snapshots(table, R"(app_requests{signal="rate"})");
   ASSERT_EQ(s.size(), 1u);
   // Each closed window models the newest point: the first sets the baseline, the next is a rate.
@@ -383,10 +400,6 @@ TEST(SeriesTableDetectionTest, IngestedCountersAreModelledAsRates) {
 TEST(SeriesTableDetectionTest, AQueueOfOneWhereZeroIsUsualIsNoAnomalyButUpFallingIs) {
   core::SelfMetrics metrics;
   SeriesTable table(SeriesTableConfig{}, &metrics);
-  model::MetricBatch batch;
-  model::Resource res;
-  res.service_name = "cart";
-  batch.resources.push_back(res);
   model::Metric queue;
   queue.name = "queue_depth";
   queue.type = model::MetricType::kGauge;
@@ -395,23 +408,10 @@ TEST(SeriesTableDetectionTest, AQueueOfOneWhereZeroIsUsualIsNoAnomalyButUpFallin
   model::Metric throttled = queue;  // a ratio that has not moved: 0.3 is no step of a count
   throttled.name = "container.cpu.throttling";
   throttled.unit = "1";
-  batch.metrics = {queue, up, throttled};
+  model::MetricBatch batch = CartMetrics({queue, up, throttled});
   constexpr int kPoints = 1500;  // beyond the models' learning time at 10 s
-  for (int i = 0; i <= kPoints; ++i) {
-    model::MetricPoint q;
-    q.metric_index = 0;
-    q.time_ns = kT0 + i * 10 * kS;
-    q.value = i == kPoints ? 1 : 0;
-    model::MetricPoint u = q;
-    u.metric_index = 1;
-    u.value = i == kPoints ? 0 : 1;
-    model::MetricPoint r = q;
-    r.metric_index = 2;
-    r.value = i == kPoints ? 0.3 : 0;
-    batch.points = {q, u, r};
-    table.ConsumeMetrics(batch, std::vector<uint32_t>{0, 1, 2});
-    Feed(table, kT0 + (i + 1) * 10 * kS + 1);
-  }
+  for (int i = 0; i < kPoints; ++i) ReportAndClose(table, batch, kT0 + i * 10 * kS, {0, 1, 0});
+  ReportAndClose(table, batch, kT0 + kPoints * 10 * kS, {1, 0, 0.3});
   auto queue_series = Snapshots(table, R"(queue_depth{signal="value"})");
   auto up_series = Snapshots(table, R"(up{signal="value"})");
   ASSERT_EQ(queue_series.size(), 1u);
