@@ -17,9 +17,11 @@ IncidentRecord Record(uint64_t id, core::TimeNs start, core::TimeNs end) {
 }
 
 TEST(IncidentStoreTest, PutsReplacesListsAndSurvivesReopening) {
-  auto path = std::filesystem::temp_directory_path() /
-              ("augur-incidents-" + std::to_string(::getpid()) + ".db");
-  std::filesystem::remove(path);
+  auto dir = std::filesystem::temp_directory_path() /
+             ("augur-incidents-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto path = dir / "incidents.db";  // SQLite adds -wal and -shm beside it
   {
     auto store = IncidentStore::Open(path.string());
     ASSERT_TRUE(store.ok()) << store.status();
@@ -41,10 +43,12 @@ TEST(IncidentStoreTest, PutsReplacesListsAndSurvivesReopening) {
     EXPECT_EQ(window[0].id, 1u);
     EXPECT_EQ((*store)->MaxId(), 3u);
   }
-  auto again = IncidentStore::Open(path.string());
-  ASSERT_TRUE(again.ok());
-  EXPECT_EQ((*again)->List(IncidentQuery{}).size(), 3u);
-  std::filesystem::remove(path);
+  {
+    auto again = IncidentStore::Open(path.string());
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ((*again)->List(IncidentQuery{}).size(), 3u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(IncidentStoreTest, ReportsAnUnopenablePath) {
