@@ -23,7 +23,8 @@ namespace bm = boost::math;
 using Policy = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
                                     bm::policies::overflow_error<bm::policies::ignore_error>,
                                     bm::policies::evaluation_error<bm::policies::ignore_error>,
-                                    bm::policies::pole_error<bm::policies::ignore_error>>;
+                                    bm::policies::pole_error<bm::policies::ignore_error>,
+                                    bm::policies::promote_double<false>>;
 
 // P(X >= k) or P(X <= k) for X ~ Binomial(n, p), continuous in n and k.
 double BinomialTail(double n, double k, double p, bool up) {

@@ -274,9 +274,8 @@ double RandomCutTree::Score(const float* x, double* attribution) const {
   // |sibling| / |subtree holding x| met above v (x's subtree one point heavier). The expectation
   // sums reach * p_v * max(m_v, D), reach being the chance that no cut above v separated x.
   //
-  // Branch-free: whether x lies outside a box is hard to predict, and with growth 0 every term is
-  // an exact no-op. The growth of a coordinate's range is max(hi, x) - min(lo, x) - (hi - lo),
-  // exactly 0 when x lies within it.
+  // The growth of a coordinate's range is max(hi, x) - min(lo, x) - (hi - lo), exactly 0 when x
+  // lies within it; with growth 0 every term is a no-op, and is skipped.
   double reach = 1;
   double above = 0;  // D
   double score = 0;
@@ -293,18 +292,21 @@ double RandomCutTree::Score(const float* x, double* attribution) const {
       span4 += range;
       growth4 += (Max(hi, xv) - Min(lo, xv)) - range;
     }
-    float span = Sum(span4);
     float growth = Sum(growth4);
-    double inverse_total = 1.0 / (static_cast<double>(span) + growth);
-    double mass = h.mass[0] + h.mass[1];
-    double per_unit = reach * MaxOf(mass, above) * inverse_total;
-    for (int k = 0; k < padded_; k += kLanes) {
-      Lanes lo = LoadLanes(min + k), hi = LoadLanes(max + k), xv = LoadLanes(x + k);
-      Lanes g = (Max(hi, xv) - Min(lo, xv)) - (hi - lo);
-      for (int j = 0; j < kLanes; ++j) attribution[k + j] += per_unit * g[j];
+    // Within the box (most nodes, for a usual point) nothing can cut x off here.
+    if (growth > 0) {
+      float span = Sum(span4);
+      double inverse_total = 1.0 / (static_cast<double>(span) + growth);
+      double mass = h.mass[0] + h.mass[1];
+      double per_unit = reach * MaxOf(mass, above) * inverse_total;
+      for (int k = 0; k < padded_; k += kLanes) {
+        Lanes lo = LoadLanes(min + k), hi = LoadLanes(max + k), xv = LoadLanes(x + k);
+        Lanes g = (Max(hi, xv) - Min(lo, xv)) - (hi - lo);
+        for (int j = 0; j < kLanes; ++j) attribution[k + j] += per_unit * g[j];
+      }
+      score += per_unit * growth;
+      reach -= reach * growth * inverse_total;
     }
-    score += per_unit * growth;
-    reach -= reach * growth * inverse_total;
     int side = x[h.dim] <= h.cut ? 0 : 1;
     double path_mass = h.mass[side] + 1;
     double sibling_mass = h.mass[1 - side];

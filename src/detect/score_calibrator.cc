@@ -137,6 +137,13 @@ double ScoreCalibrator::Score(double raw) const {
   double total = 0;
   for (float w : bins_) total += w;
   if (!(total > 0)) return 0;
+  // Below the tail's threshold u the score is the learned distribution's own: most points are,
+  // and they need no tail fit.
+  int bin = BinOf(raw);
+  double below = 0;
+  for (int b = 0; b < bin; ++b) below += bins_[b];
+  below += bins_[bin] * FractionBelow(bin, raw);
+  if (below < (1 - kTailMass) * total) return std::max(below / total, 0.0);
   Tail tail = FitTail(total);
   if (tail.degenerate && raw >= UpperEdge(tail.bin)) {
     // Rule of succession (Laplace): beyond everything learned, with no spread in the tail to
@@ -149,10 +156,6 @@ double ScoreCalibrator::Score(double raw) const {
     double survival = tail.xi > 1e-6 ? std::pow(1 + tail.xi * x, -1 / tail.xi) : std::exp(-x);
     return 1 - kTailMass * survival;
   }
-  int bin = BinOf(raw);
-  double below = 0;
-  for (int b = 0; b < bin; ++b) below += bins_[b];
-  below += bins_[bin] * FractionBelow(bin, raw);
   return std::clamp(below / total, 0.0, 1.0 - kTailMass);
 }
 

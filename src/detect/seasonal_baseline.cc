@@ -131,12 +131,17 @@ SeasonalBaseline::Prediction SeasonalBaseline::Predict(core::TimeNs t) const {
 }
 
 Assessment SeasonalBaseline::Expect(core::TimeNs t) const {
+  if (count_ == 0) return ExpectFrom(Prediction{}, 0);
+  return ExpectFrom(Predict(t), ScaleAt(t));
+}
+
+Assessment SeasonalBaseline::ExpectFrom(const Prediction& p, double scale) const {
   Assessment a;
   a.seasonality = seasonality();
   a.learning = learning();
   if (count_ == 0) return a;
-  a.expected = Predict(t).Of(a.seasonality);
-  double half_width = BandQuantile() * ScaleAt(t) / sensitivity_;
+  a.expected = p.Of(a.seasonality);
+  double half_width = BandQuantile() * scale / sensitivity_;
   a.lower = a.expected - half_width;
   a.upper = a.expected + half_width;
   return a;
@@ -148,11 +153,13 @@ Assessment SeasonalBaseline::Observe(core::TimeNs t, double value) {
     a.score = 0;
     return a;
   }
-  Assessment a = Expect(t);
+  // One prediction and one scale for the point (Learn changes them only after).
+  const Prediction p = Predict(t);
+  const double scale = ScaleAt(t);
+  Assessment a = ExpectFrom(p, scale);
   a.value = value;
-  Prediction p = Predict(t);
   if (count_ > 0) {
-    last_z_ = (value - a.expected) / ScaleAt(t);
+    last_z_ = (value - a.expected) / scale;
     if (!a.learning) a.score = calibrator_.Score(std::abs(last_z_) * sensitivity_);
   }
   if (a.learning) {
@@ -163,7 +170,7 @@ Assessment SeasonalBaseline::Observe(core::TimeNs t, double value) {
   // The first half of the learning period fits the model; residuals from then would be misfit,
   // not the series' noise.
   if (count_ >= kLearningPoints / 2 && (!extreme || !last_extreme_)) {
-    calibrator_.Learn(std::abs((value - a.expected) / ScaleAt(t)));
+    calibrator_.Learn(std::abs((value - a.expected) / scale));
   }
   last_extreme_ = extreme;
   Learn(t, value, p, /*accept=*/false);

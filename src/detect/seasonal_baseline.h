@@ -88,6 +88,8 @@ class SeasonalBaseline final : public Detector {
     }
   };
   Prediction Predict(core::TimeNs t) const;
+  // Expect(t) from its prediction and ScaleAt(t).
+  Assessment ExpectFrom(const Prediction& p, double scale) const;
   double ActiveScale() const;
   double ScaleFloor() const;
   double ScaleAt(

@@ -329,15 +329,17 @@ void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref, std::
 
 void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
                                 const ObserveContext* context) {
-  Assessment a = m.detector->Observe(t, value);
   points_->Add();
   m.last_seen = t;
-  if (std::isnan(value)) {  // a gap: nothing to show; a long one ends an open event
+  // A gap: nothing to show, and nothing for the detector (which learns nothing from one); a long
+  // one ends an open event.
+  if (std::isnan(value)) {
     if (m.event.has_value() && m.tracker.Gap(t) == EventTracker::Transition::kClosed) {
       EndEvent(m, t);
     }
     return;
   }
+  Assessment a = m.detector->Observe(t, value);
   if (context != nullptr && context->upward_only && !(a.value > a.expected)) a.score = 0;
   if (context != nullptr && context->resolution > 0 &&
       std::abs(a.value - a.expected) <= context->resolution) {
