@@ -57,6 +57,7 @@ struct ServiceLogTemplates::Template {
   struct BySeverity {
     model::Severity severity;
     Ring windows;
+    SeriesModels::Slot model;  // its rate's model
   };
   std::vector<BySeverity> windows;
 
@@ -122,7 +123,7 @@ bool ServiceLogTemplates::Add(const model::LogPartial& p) {
   auto w = std::find_if(t.windows.begin(), t.windows.end(),
                         [&](const Template::BySeverity& b) { return b.severity == p.severity; });
   if (w == t.windows.end()) {
-    t.windows.push_back(Template::BySeverity{p.severity, Ring{}});
+    t.windows.push_back(Template::BySeverity{p.severity, Ring{}, {}});
     w = t.windows.end() - 1;
   }
   AddToRing(&w->windows, p.window_start, p.count, 0);
@@ -192,19 +193,21 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
                                                     /*open=*/true, context);
     }
     if (!t.modelled) continue;
-    for (const auto& w : t.windows) {
+    for (auto& w : t.windows) {
       const Slot* s = FindInRing(w.windows, start);
       const double rate = s != nullptr ? static_cast<double>(s->count) / window_s : 0;
-      SeriesRef ref{"logs",
-                    {{"service_name", service_name},
-                     {"severity", std::string(model::SeverityName(w.severity))},
-                     {"template_id", id_text}},
-                    "rate"};
+      auto ref = [&] {
+        return SeriesRef{"logs",
+                         {{"service_name", service_name},
+                          {"severity", std::string(model::SeverityName(w.severity))},
+                          {"template_id", id_text}},
+                         "rate"};
+      };
       ObserveContext counted = context;
       counted.counting = ObserveContext::Counting::kPoisson;
       counted.trials = window_s;
       counted.clustered = true;
-      models->Observe(ref, service, start, rate, &counted);
+      models->Observe(&w.model, ref, service, start, rate, &counted);
     }
   }
 
@@ -244,8 +247,8 @@ void ServiceLogTemplates::CloseWindow(std::string_view service, core::TimeNs sta
   context.counting = ObserveContext::Counting::kBinomial;
   context.trials = static_cast<double>(lines);
   context.clustered = true;
-  SeriesRef ref{"logs", {{"service_name", service_name}}, "error_ratio"};
-  models->Observe(ref, service, start, ratio, &context);
+  auto ref = [&] { return SeriesRef{"logs", {{"service_name", service_name}}, "error_ratio"}; };
+  models->Observe(&share_model_, ref, service, start, ratio, &context);
 }
 
 void ServiceLogTemplates::ExpireIdle(core::TimeNs cutoff) {

@@ -96,6 +96,7 @@ class ServiceLogTemplates {
   core::TimeNs service_first_seen_ns_ = INT64_MAX;
   Ring totals_;  // every line of the service per window, and its ERROR and FATAL lines
   bool share_modelled_ = false;  // a window has had enough lines to model the error share
+  SeriesModels::Slot share_model_;
 };
 
 }  // namespace augur::detect
