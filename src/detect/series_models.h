@@ -59,10 +59,11 @@ struct DetectionConfig {
   uint64_t min_requests = 3;
   bool multi_signal = true;  // a Random Cut Forest per service
   // Lighter than the forest's own defaults (50 trees of 256): one forest per service has to fit
-  // hundreds of services (about 200 KB each at these sizes).
+  // hundreds of services (about 100 KB each at these sizes; each window of each service walks
+  // every tree through memory the caches no longer hold, so the trees are few).
   RandomCutForestOptions forest = [] {
     RandomCutForestOptions o;
-    o.trees = 20;
+    o.trees = 10;
     o.sample_size = 128;
     o.output_after = 360;  // an hour of 10 s windows, as the univariate models learn
     return o;
