@@ -320,7 +320,9 @@ void Correlator::CloseIdle(core::TimeNs now) {
       incident.confirmed = true;
       dirty_.insert(incident.id);
     }
-    if (!all_cleared || now < last_end + config_.grace_ns) {
+    // A confirmed incident waits out the grace period (a symptom that flaps stays one incident);
+    // an unconfirmed one was a blip once its symptoms cleared, and takes in no later symptom.
+    if (!all_cleared || (incident.confirmed && now < last_end + config_.grace_ns)) {
       ++it;
       continue;
     }

@@ -56,6 +56,27 @@ TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
   EXPECT_EQ(c.Incidents()[1]->candidates[0].service, "payment");  // closed, after the open one
 }
 
+// A blip that has cleared holds nothing open: a fault nearby two minutes later is an incident of
+// its own, from its own start.
+TEST(CorrelatorTest, AClearedBlipTakesInNoLaterSymptom) {
+  Correlator c;  // confirm_after: 1 minute
+  c.UpdateGraph(ShopGraph());
+  auto blip = ServiceEvent(1, "checkout", "p95_latency_ms", kNoon);
+  c.OnEvent(blip);
+  c.Advance(kNoon + 20 * kSec);
+  blip.open = false;
+  blip.end_ns = kNoon + 30 * kSec;
+  c.OnEvent(blip);
+  c.Advance(kNoon + 40 * kSec);
+  EXPECT_EQ(c.open_count(), 0u);
+  const core::TimeNs fault = kNoon + 150 * kSec;
+  c.OnEvent(ServiceEvent(2, "payment", "error_ratio", fault));
+  c.Advance(fault + 2 * 60 * kSec);
+  ASSERT_EQ(c.Incidents().size(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->start_ns, fault);
+  EXPECT_EQ(c.Incidents()[0]->events.size(), 1u);
+}
+
 TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
   Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());

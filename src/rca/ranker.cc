@@ -140,7 +140,9 @@ bool IsRuntimeMetric(const detect::SeriesRef& series) {
 
 bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point) {
   if (!IsArrivalRise(event)) return false;
-  return at_entry_point || event.series.Label("client") == "user";
+  // A call from inside the fleet is never load from outside, even into an entry point.
+  if (event.series.family == "service_graph") return event.series.Label("client") == "user";
+  return at_entry_point;
 }
 
 double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point) {
@@ -173,30 +175,52 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   for (const GraphEdge& edge : edges) {
     if (edge.client == "user") entry_points.insert(edge.server);
   }
+  // What `from` calls, directly or through others.
+  auto below = [&](const std::set<std::string>& from) {
+    std::set<std::string> reached;
+    std::vector<std::string> todo(from.begin(), from.end());
+    while (!todo.empty()) {
+      const std::string node = std::move(todo.back());
+      todo.pop_back();
+      for (const GraphEdge& edge : edges) {
+        if (edge.client == node && edge.server != node && reached.insert(edge.server).second) {
+          todo.push_back(edge.server);
+        }
+      }
+    }
+    return reached;
+  };
+  // Where load came in from outside: users' calls into a node rose, or an entry point got busier
+  // without another such node above it to pass the load on (users may call services that the
+  // flooded entry point calls too: their rise is the entry point's doing).
   std::set<std::string> busier;
-  std::vector<std::string> flooded;
+  std::set<std::string> user_calls;    // users' calls into it rose
+  std::set<std::string> entry_busier;  // an entry point with more requests
   for (const detect::AnomalyEvent& e : events) {
     if (!IsArrivalRise(e)) continue;
     const std::string node = NodeOf(e);
     busier.insert(node);
-    if (IsOutsideLoad(e, entry_points.contains(node))) flooded.push_back(node);
+    if (IsOutsideLoad(e, false)) user_calls.insert(node);
+    if (IsOutsideLoad(e, entry_points.contains(node))) entry_busier.insert(node);
   }
-  std::set<std::string> downstream;
-  while (!flooded.empty()) {
-    const std::string node = std::move(flooded.back());
-    flooded.pop_back();
-    for (const GraphEdge& edge : edges) {
-      if (edge.client == node && edge.server != node && downstream.insert(edge.server).second) {
-        flooded.push_back(edge.server);
-      }
-    }
+  std::set<std::string> outside = user_calls;
+  const std::set<std::string> below_users = below(user_calls);
+  for (const std::string& node : entry_busier) {
+    if (below_users.contains(node)) continue;
+    // Fed by another busier entry point that it does not feed in turn?
+    const std::set<std::string> mine = below({node});
+    const bool fed = std::any_of(entry_busier.begin(), entry_busier.end(), [&](const auto& other) {
+      return other != node && below({other}).contains(node) && !mine.contains(other);
+    });
+    if (!fed) outside.insert(node);
   }
+  const std::set<std::string> downstream = below(outside);
   std::map<std::string, Node> nodes;
   for (const detect::AnomalyEvent& e : events) {
     std::string name = NodeOf(e);
     if (name.empty() || name == "user") continue;
     Node& n = nodes[name];
-    const bool entry = entry_points.contains(name);
+    const bool entry = outside.contains(name);  // its own rise of requests came from outside
     double s = Surprise(e.peak_score);
     if (!IsOutsideLoad(e, entry) &&
         (downstream.contains(name) || (busier.contains(name) && ExplainedByLoad(e)))) {

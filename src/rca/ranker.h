@@ -57,7 +57,8 @@ bool IsTraceEvidenceSignal(const detect::SeriesRef& series);
 // An ingested runtime metric of the service (CPU, memory, GC, queues), not a RED signal or a log.
 bool IsRuntimeMetric(const detect::SeriesRef& series);
 // A clear rise (1.5 times or more) of the requests arriving from outside the fleet: on a call from
-// "user", or into an entry point (`at_entry_point`: the event's node is called by "user").
+// "user", or the node's own rate when `at_entry_point` (its node is called by "user" and no other
+// node that users flood feeds it). Never on a call from another service.
 bool IsOutsideLoad(const detect::AnomalyEvent& event, bool at_entry_point);
 // How much an event counts as its node's own evidence, 0 to 1: trace evidence that rises and a
 // rise of requests from outside (IsOutsideLoad) fully; error logs 0.7 and runtime metrics 0.5

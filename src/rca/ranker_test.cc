@@ -234,6 +234,38 @@ TEST(RankerTest, AFloodFromOutsideIsNamedAtTheEntryPoint) {
   EXPECT_EQ(candidates[0].service, "payment");
 }
 
+// Users call cart directly too, but the surge came in at frontend: cart gets busier through
+// checkout, which is no load from outside, even at an entry point.
+TEST(RankerTest, AnEntryPointFedByTheFloodedOneIsNoChangeFromOutside) {
+  std::vector<GraphEdge> graph = ShopGraph();
+  graph.push_back({"user", "cart", "virtual_node"});
+  auto rise = [](detect::AnomalyEvent e) {
+    e.observed = 300;
+    e.expected = 100;
+    e.peak_score = 1 - 1e-9;
+    return e;
+  };
+  std::vector<detect::AnomalyEvent> events = {
+      rise(ServiceEvent(1, "cart", "rate", kNoon)),
+      rise(EdgeEvent(2, "checkout", "cart", "rate", kNoon)),
+      rise(EdgeEvent(3, "user", "frontend", "rate", kNoon + 20 * kSec)),
+      rise(ServiceEvent(4, "frontend", "rate", kNoon + 20 * kSec)),
+  };
+  auto candidates = Ranker().Rank(events, graph, {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "frontend") << Joined(candidates[0]);
+  for (const Candidate& c : candidates) {
+    if (c.service == "cart") EXPECT_EQ(Joined(c).find("from outside"), std::string::npos);
+  }
+  // Without frontend's flood, cart's own rise is the one that came from outside.
+  events.resize(2);
+  candidates = Ranker().Rank(events, graph, {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "cart");
+  EXPECT_NE(Joined(candidates[0]).find("a change from outside"), std::string::npos)
+      << Joined(candidates[0]);
+}
+
 TEST(RankerTest, ADeployAfterTheIncidentsLatestEventExplainsNothing) {
   std::vector<detect::AnomalyEvent> events = {
       ServiceEvent(1, "checkout", "error_ratio", kNoon + 5 * kSec),
