@@ -159,23 +159,27 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
                    core::FormatRfc3339(in.start_ns).substr(0, 19).c_str(),
                    in.end_ns > 0 ? core::FormatRfc3339(in.end_ns).substr(11, 8).c_str() : "open",
                    top.c_str());
-      // What held it open: the symptoms that cleared last.
+      // What opened it and what held it open: the first symptom and the two that cleared last.
       auto incident = by_id.find(in.id);
       if (incident == by_id.end()) continue;
       std::vector<const detect::AnomalyEvent*> symptoms;
       for (const detect::AnomalyEvent& e : incident->second->events) {
         if (rca::IsSymptom(e)) symptoms.push_back(&e);
       }
-      auto end = [](const detect::AnomalyEvent* e) { return e->open ? INT64_MAX : e->end_ns; };
-      std::sort(symptoms.begin(), symptoms.end(),
-                [&](const auto* a, const auto* b) { return end(a) > end(b); });
-      for (size_t k = 0; k < symptoms.size() && k < 2; ++k) {
-        const detect::AnomalyEvent& e = *symptoms[k];
-        std::fprintf(stderr, "      last to clear: %s of %s, %s to %s\n", e.series.signal.c_str(),
+      auto print = [](const char* what, const detect::AnomalyEvent& e) {
+        std::fprintf(stderr, "      %s: %s of %s, %s to %s\n", what, e.series.signal.c_str(),
                      detect::DescribeSeries(e.series).c_str(),
                      core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
                      e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str());
-      }
+      };
+      auto first =
+          std::min_element(symptoms.begin(), symptoms.end(),
+                           [](const auto* a, const auto* b) { return a->start_ns < b->start_ns; });
+      if (first != symptoms.end()) print("first", **first);
+      auto end = [](const detect::AnomalyEvent* e) { return e->open ? INT64_MAX : e->end_ns; };
+      std::sort(symptoms.begin(), symptoms.end(),
+                [&](const auto* a, const auto* b) { return end(a) > end(b); });
+      for (size_t k = 0; k < symptoms.size() && k < 2; ++k) print("last to clear", *symptoms[k]);
     }
   }
   // Models learn for the first hour (DetectionConfig's learning time): count from there.

@@ -40,6 +40,9 @@ struct AnomalyEvent {
   core::TimeNs start_ns = 0;
   core::TimeNs end_ns = 0;  // 0 while open
   core::TimeNs peak_ns = 0;
+  // Its last point at or above the close score (so far, while open): how long it was high, which
+  // a sparse series' event outlives by the close_after wait.
+  core::TimeNs last_high_ns = 0;
   double peak_score = 0;
   // The assessment at the peak: what was observed against what was expected.
   double observed = 0;

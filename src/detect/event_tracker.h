@@ -49,6 +49,7 @@ class EventTracker {
   bool open() const;
   core::TimeNs opened_ns() const;  // the first high point of the open (or last) event
   core::TimeNs peak_ns() const;
+  core::TimeNs last_high_ns() const { return last_high_ns_; }  // of the open (or last) event
   double peak_score() const;
 
   void Save(std::string* out) const;

@@ -281,6 +281,11 @@ void SeriesModels::Track(Model& m, core::TimeNs t, const Assessment& a,
     events_opened_->Add();
   }
   bool changed = transition == EventTracker::Transition::kOpened;
+  // The correlator reads how long a symptom has been high from its updates.
+  if (m.event.has_value() && m.tracker.last_high_ns() > m.event->last_high_ns) {
+    m.event->last_high_ns = m.tracker.last_high_ns();
+    changed = true;
+  }
   if (m.event.has_value() && a.score > m.event->peak_score) {
     changed = true;
     AnomalyEvent& e = *m.event;

@@ -119,6 +119,9 @@ TEST_F(SeriesModelsTest, AnEventOnASeriesThatFallsSilentClosesAfterCloseAfter) {
   auto all = Events(models_);
   ASSERT_EQ(all.size(), 1u);
   EXPECT_GE(all[0].end_ns, quiet_from + close_after - 6 * kStep);
+  // It was high from its start to the last spike window, not until it closed.
+  EXPECT_GT(all[0].last_high_ns, all[0].start_ns);
+  EXPECT_LE(all[0].last_high_ns, quiet_from - kStep);
 }
 
 TEST_F(SeriesModelsTest, PeakAboveFindsTheStrongestRecentRiseOfMatchingSeries) {

@@ -314,7 +314,9 @@ void Correlator::CloseIdle(core::TimeNs now) {
       all_cleared &= !e.open;
       const core::TimeNs until = e.open ? now : e.end_ns;
       last_end = std::max(last_end, until);
-      lasted |= until - e.start_ns >= config_.confirm_after_ns;
+      // How long it was high: a sparse series' one high window stays open for close_after.
+      const core::TimeNs high_until = e.last_high_ns > 0 ? e.last_high_ns : until;
+      lasted |= high_until - e.start_ns >= config_.confirm_after_ns;
     }
     if (!incident.confirmed && (lasted || ChangedAtASymptom(incident, now))) {
       incident.confirmed = true;

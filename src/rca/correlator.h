@@ -32,8 +32,9 @@ struct CorrelatorConfig {
   int max_hops = 2;
   core::TimeNs join_window_ns = 10 * core::kNsPerMinute;
   core::TimeNs grace_ns = 5 * core::kNsPerMinute;
-  // An incident is listed once one of its symptoms has lasted this long (a one-window blip of
-  // one series is no incident: Prometheus' `for:`), or a service with a symptom was deployed or
+  // An incident is listed once one of its symptoms has been high this long (from its start to its
+  // last high point: a one-window blip of one series is no incident, Prometheus' `for:`, however
+  // long a sparse series takes to close it), or a service with a symptom was deployed or
   // restarted (evidence_lead_ns before it or since); 0 lists it at once.
   core::TimeNs confirm_after_ns = core::kNsPerMinute;
   // Evidence (not symptoms) joins only when it began at most this long before the incident.

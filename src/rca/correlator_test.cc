@@ -56,6 +56,31 @@ TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
   EXPECT_EQ(c.Incidents()[1]->candidates[0].service, "payment");  // closed, after the open one
 }
 
+// One high window of a sparse series: its event stays open until close_after has passed, but it
+// was high only once, and lists no incident.
+TEST(CorrelatorTest, ASymptomHighOnceIsABlipHoweverLongItStaysOpen) {
+  Correlator c;  // confirm_after: 1 minute
+  c.UpdateGraph(ShopGraph());
+  auto once = EdgeEvent(1, "payment", "postgresql", "error_ratio", kNoon);
+  once.last_high_ns = kNoon;
+  c.OnEvent(once);
+  EXPECT_TRUE(c.Advance(kNoon + 150 * kSec).empty());
+  once.open = false;
+  once.end_ns = kNoon + 180 * kSec;
+  c.OnEvent(once);
+  c.Advance(kNoon + 190 * kSec);
+  EXPECT_TRUE(c.Incidents().empty());
+  EXPECT_EQ(c.open_count(), 0u);
+  // High again and again for a minute: an incident.
+  auto again = EdgeEvent(2, "payment", "postgresql", "error_ratio", kNoon + 600 * kSec);
+  again.last_high_ns = again.start_ns;
+  c.OnEvent(again);
+  again.last_high_ns = again.start_ns + 60 * kSec;
+  c.OnEvent(again);
+  ASSERT_EQ(c.Advance(again.start_ns + 70 * kSec).size(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->candidates[0].service, "postgresql");
+}
+
 // A blip that has cleared holds nothing open: a fault nearby two minutes later is an incident of
 // its own, from its own start.
 TEST(CorrelatorTest, AClearedBlipTakesInNoLaterSymptom) {
