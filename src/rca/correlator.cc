@@ -163,6 +163,14 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
   auto existing = std::find_if(incident.events.begin(), incident.events.end(),
                                [&](const auto& e) { return e.id == event.id; });
   const bool first_sight = existing == incident.events.end();
+  // Still high, nothing else new: how long it has been high is all that changed (read when
+  // confirming); the ranking stands.
+  if (!first_sight && existing->open && event.open && existing->peak_ns == event.peak_ns &&
+      existing->peak_score == event.peak_score) {
+    existing->last_high_ns = event.last_high_ns;
+    if (IsSymptom(event)) incident.updated_ns = std::max(incident.updated_ns, event.last_high_ns);
+    return;
+  }
   if (first_sight) {
     if (incident.events.size() < config_.max_events_per_incident) incident.events.push_back(event);
     AddTimeline(incident, {event.start_ns, "anomaly", event.service,
