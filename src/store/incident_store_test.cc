@@ -17,8 +17,8 @@ IncidentRecord Record(uint64_t id, core::TimeNs start, core::TimeNs end) {
 }
 
 TEST(IncidentStoreTest, PutsReplacesListsAndSurvivesReopening) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("augur-incidents-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("augur-incidents-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto path = dir / "incidents.db";  // SQLite adds -wal and -shm beside it
