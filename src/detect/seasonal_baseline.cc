@@ -131,7 +131,6 @@ SeasonalBaseline::Prediction SeasonalBaseline::Predict(core::TimeNs t) const {
 }
 
 Assessment SeasonalBaseline::Expect(core::TimeNs t) const {
-  if (count_ == 0) return ExpectFrom(Prediction{}, 0);
   return ExpectFrom(Predict(t), ScaleAt(t));
 }
 

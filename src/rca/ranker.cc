@@ -205,12 +205,13 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   }
   std::set<std::string> outside = user_calls;
   const std::set<std::string> below_users = below(user_calls);
-  for (const std::string& node : entry_busier) {
+  std::map<std::string, std::set<std::string>> reach;  // what each busier entry point calls
+  for (const std::string& node : entry_busier) reach[node] = below({node});
+  for (const auto& [node, mine] : reach) {
     if (below_users.contains(node)) continue;
     // Fed by another busier entry point that it does not feed in turn?
-    const std::set<std::string> mine = below({node});
-    const bool fed = std::any_of(entry_busier.begin(), entry_busier.end(), [&](const auto& other) {
-      return other != node && below({other}).contains(node) && !mine.contains(other);
+    const bool fed = std::any_of(reach.begin(), reach.end(), [&](const auto& other) {
+      return other.first != node && other.second.contains(node) && !mine.contains(other.first);
     });
     if (!fed) outside.insert(node);
   }
