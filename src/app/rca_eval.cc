@@ -105,8 +105,9 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   result.spans = simulator.Stats().spans;
   std::vector<eval::RcaFault> faults;
   for (const sim::GroundTruth& g : simulator.GroundTruths()) {
-    faults.push_back(eval::RcaFault{std::string(sim::FaultTypeName(g.type)), g.root_cause,
-                                    g.start_ns, g.end_ns});
+    faults.push_back(eval::RcaFault{
+        std::string(sim::FaultTypeName(g.type)), g.root_cause, g.start_ns, g.end_ns,
+        g.other.empty() ? g.description : g.description + " (with " + g.other + ")"});
   }
   const std::vector<rca::Incident> found = pipeline.incidents() != nullptr
                                                ? pipeline.incidents()->Snapshot()
@@ -121,6 +122,7 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   if (o.verbose) {
     // Each fault: its rank and the first candidates; where the root cause is not first, what the
     // candidates ahead of it were blamed on, and what it was.
+    std::vector<detect::AnomalyEvent> events = pipeline.Anomalies(detect::EventFilter{});
     std::map<uint64_t, const rca::Incident*> by_id;
     for (const rca::Incident& in : found) by_id[in.id] = &in;
     for (const eval::FaultOutcome& f : result.outcomes) {
@@ -130,6 +132,19 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
                    f.fault.root_cause.c_str(),
                    core::FormatRfc3339(f.fault.start_ns).substr(0, 19).c_str(), f.rank,
                    static_cast<double>(f.delay_ns) / core::kNsPerSecond, top.c_str());
+      if (f.rank != 1) std::fprintf(stderr, "    injected: %s\n", f.fault.description.c_str());
+      if (!f.detected) {
+        // What the detectors saw during it (no incident took it), among the events still held.
+        int shown = 0;
+        for (const detect::AnomalyEvent& e : events) {
+          if (e.start_ns < f.fault.start_ns || e.start_ns > f.fault.end_ns || ++shown > 8) continue;
+          std::fprintf(stderr, "      %s %s: %s of %s (score %.4g)%s\n",
+                       core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
+                       e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str(),
+                       e.series.signal.c_str(), detect::DescribeSeries(e.series).c_str(),
+                       e.peak_score, rca::IsSymptom(e) ? " symptom" : "");
+        }
+      }
       auto it = by_id.find(f.incident_id);
       if (!f.detected || f.rank == 1 || it == by_id.end()) continue;
       const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank) : 2;  // and the root cause
@@ -141,7 +156,6 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
         }
       }
     }
-    std::vector<detect::AnomalyEvent> events = pipeline.Anomalies(detect::EventFilter{});
     std::fprintf(stderr, "%d services: %zu incidents, %zu anomaly events held\n", services,
                  incidents.size(), events.size());
     std::map<std::string, int> kinds;

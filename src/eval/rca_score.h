@@ -20,6 +20,7 @@ struct RcaFault {
   std::string root_cause;
   core::TimeNs start_ns = 0;
   core::TimeNs end_ns = 0;
+  std::string description;  // what was injected, for people reading a run
 };
 
 struct RcaIncident {
