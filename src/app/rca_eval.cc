@@ -105,9 +105,8 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   result.spans = simulator.Stats().spans;
   std::vector<eval::RcaFault> faults;
   for (const sim::GroundTruth& g : simulator.GroundTruths()) {
-    faults.push_back(eval::RcaFault{
-        std::string(sim::FaultTypeName(g.type)), g.root_cause, g.start_ns, g.end_ns,
-        g.other.empty() ? g.description : g.description + " (with " + g.other + ")"});
+    faults.push_back(eval::RcaFault{std::string(sim::FaultTypeName(g.type)), g.root_cause,
+                                    g.start_ns, g.end_ns, g.description});
   }
   const std::vector<rca::Incident> found = pipeline.incidents() != nullptr
                                                ? pipeline.incidents()->Snapshot()
@@ -137,7 +136,8 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
         // What the detectors saw during it (no incident took it), among the events still held.
         int shown = 0;
         for (const detect::AnomalyEvent& e : events) {
-          if (e.start_ns < f.fault.start_ns || e.start_ns > f.fault.end_ns || ++shown > 8) continue;
+          if (e.start_ns < f.fault.start_ns || e.start_ns > f.fault.end_ns) continue;
+          if (++shown > 8) break;
           std::fprintf(stderr, "      %s %s: %s of %s (score %.4g)%s\n",
                        core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
                        e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str(),

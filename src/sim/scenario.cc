@@ -288,18 +288,21 @@ absl::Status ResolveFault(const Scenario& scenario, size_t k, const Fleet& fleet
       }
       break;
     }
-    case FaultType::kNoisyNeighbour:
+    case FaultType::kNoisyNeighbour: {
       AUGUR_RETURN_IF_ERROR(need_service(spec.target, target_key));
       AUGUR_RETURN_IF_ERROR(need_service(spec.other, key + ".other"));
       if (spec.other == spec.target) {
         return KeyError(key + ".other", "must differ from the target");
       }
       main = std::make_shared<CpuHogFault>(spec.target, start, end, i);
-      out.faults.push_back(
-          std::make_shared<CpuContentionFault>(spec.other, spec.target, start, end, i));
+      auto victim = std::make_shared<CpuContentionFault>(spec.other, spec.target, start, end, i);
+      // Both halves: the hog's names no victim.
+      truth.description = main->Describe() + "; " + victim->Describe();
+      out.faults.push_back(std::move(victim));
       break;
+    }
   }
-  truth.description = main->Describe();
+  if (truth.description.empty()) truth.description = main->Describe();
   out.faults.push_back(std::move(main));
   out.ground_truths.push_back(std::move(truth));
   return absl::OkStatus();

@@ -167,6 +167,9 @@ TEST(ScenarioTest, ResolvesToFaultsAndAbsoluteGroundTruth) {
   EXPECT_EQ(r->ground_truths[2].root_cause, "frontend");
   EXPECT_EQ(r->ground_truths[3].root_cause, "ad");
   EXPECT_EQ(r->ground_truths[3].other, "recommendation");
+  EXPECT_NE(r->ground_truths[3].description.find("recommendation starved of CPU by ad"),
+            std::string::npos)
+      << r->ground_truths[3].description;
   // A surge also saturates the services behind the entry; a noisy neighbour has two halves.
   EXPECT_GT(r->faults.size(), 6u);
   EXPECT_TRUE(FaultSchedule::Create(FleetOf(50), r->faults).ok());
