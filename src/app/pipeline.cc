@@ -183,11 +183,12 @@ absl::Status Pipeline::Start() {
       const int shard = core::ShardOf(service, static_cast<int>(series_.size()));
       ForEachSeriesShard(
           [&](int j, detect::SeriesTable& t) {
+            const bool use = signal != rca::CpuSignal::kThrottling;
+            const bool runs = signal != rca::CpuSignal::kUse;
             t.models().PeakAbove(
-                service,
-                signal == rca::CpuSignal::kUse ? rca::IsCpuUseFamily : rca::IsCpuThrottlingFamily,
-                from, to, rca::RankerConfig{}.neighbour_min_score,
-                rca::RankerConfig{}.neighbour_min_points, &best[j], &excess[j]);
+                service, use ? rca::IsCpuUseFamily : rca::IsCpuThrottlingFamily, from, to,
+                rca::RankerConfig{}.neighbour_min_score, rca::RankerConfig{}.neighbour_min_points,
+                runs ? detect::SeriesModels::kShiftPoints : 0, &best[j], &excess[j]);
           },
           shard);
       auto it = std::max_element(best.begin(), best.end(), [](const auto& a, const auto& b) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <optional>
 
 #include <fmt/format.h>
@@ -153,11 +154,41 @@ struct SeriesModels::Model {
   struct Rise {
     core::TimeNs start = 0;
     core::TimeNs end = 0;
-    int points = 0;
-    double excess = 0;  // the sum of (value - expected) over its points
-    CompactPoint peak;
+    int points = 0;           // scoring kRiseScore or more
+    int streak = 0;           // its longest run of consecutive points above the usual range
+    double excess = 0;        // the sum over its points of how far each lay above expected or usual
+    CompactPoint peak;        // its highest-scoring point
+    CompactPoint shift_peak;  // its point furthest above the usual range, expected = usual mean
   };
   std::vector<Rise> rises;  // oldest first; ObserveContext::remember_rises
+  // The series' long-run usual value (ObserveContext::remember_rises): what the detector's level
+  // forgot within minutes of a step (SeriesModels::kUsualHalfLifeNs).
+  struct Usual {
+    double mean = 0;
+    double deviation = 0;  // exponentially weighted mean absolute deviation from `mean`
+    core::TimeNs since = INT64_MIN;
+    core::TimeNs last = INT64_MIN;
+    int streak = 0;  // consecutive points above it, up to the last one
+
+    bool Above(core::TimeNs t, double value) const {
+      return since != INT64_MIN && t - since >= kUsualWarmupNs &&
+             value - mean > kShiftDeviations * deviation + kShiftFloor * std::abs(mean) +
+                                std::numeric_limits<float>::epsilon();
+    }
+    void Learn(core::TimeNs t, double value) {
+      if (since == INT64_MIN) {
+        since = last = t;
+        mean = value;
+        return;
+      }
+      const double w = 1 - std::exp2(-static_cast<double>(std::max<core::TimeNs>(t - last, 0)) /
+                                     static_cast<double>(kUsualHalfLifeNs));
+      last = t;
+      deviation += w * (std::abs(value - mean) - deviation);
+      mean += w * (value - mean);
+    }
+  };
+  Usual usual;
 
   static CompactPoint Compact(core::TimeNs t, const Assessment& a) {
     return {t,
@@ -367,20 +398,44 @@ void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
   }
   m.last = a;
   m.Remember(t, a, config_.history_points);
-  if (context != nullptr && context->remember_rises && !a.learning && a.value > a.expected &&
-      a.score >= kRiseScore) {
-    const CompactPoint p = Model::Compact(t, a);
-    if (m.rises.empty() || t - m.rises.back().end > kRiseGapNs) {
-      if (m.rises.size() == kRisesKept) m.rises.erase(m.rises.begin());
-      m.rises.push_back(Model::Rise{t, t, 0, 0, p});
-    }
-    Model::Rise& r = m.rises.back();
-    r.end = t;
-    ++r.points;
-    r.excess += a.value - a.expected;
-    if (p.score > r.peak.score) r.peak = p;
-  }
+  if (context != nullptr && context->remember_rises) RememberRise(m, t, a);
   Track(m, t, a, nullptr, context);
+}
+
+void SeriesModels::RememberRise(Model& m, core::TimeNs t, const Assessment& a) {
+  const double usual = m.usual.mean;
+  const bool shifted = m.usual.Above(t, a.value);
+  m.usual.streak = shifted ? m.usual.streak + 1 : 0;
+  m.usual.Learn(t, a.value);
+  const bool high = a.value > a.expected && a.score >= kRiseScore;
+  if (a.learning || !(high || shifted)) return;
+  const CompactPoint p = Model::Compact(t, a);
+  CompactPoint shift = p;
+  shift.expected = static_cast<float>(usual);
+  if (m.rises.empty() || t - m.rises.back().end > kRiseGapNs) {
+    if (m.rises.size() == kRisesKept) {
+      // The oldest blip (a point or two of noise) goes first, then the oldest rise.
+      auto blip = std::find_if(m.rises.begin(), m.rises.end(), [](const Model::Rise& r) {
+        return r.points < kRiseKeepPoints && r.streak < kShiftPoints;
+      });
+      m.rises.erase(blip != m.rises.end() ? blip : m.rises.begin());
+    }
+    Model::Rise& r = m.rises.emplace_back();
+    r.start = t;
+    r.peak = p;
+    r.peak.score = -1;
+    r.shift_peak = shift;
+    r.shift_peak.expected = r.shift_peak.value;
+  }
+  Model::Rise& r = m.rises.back();
+  r.end = t;
+  r.points += high;
+  r.streak = std::max(r.streak, m.usual.streak);
+  r.excess += std::max(high ? a.value - a.expected : 0.0, shifted ? a.value - usual : 0.0);
+  if (high && p.score > r.peak.score) r.peak = p;
+  if (shifted && shift.value - shift.expected > r.shift_peak.value - r.shift_peak.expected) {
+    r.shift_peak = shift;
+  }
 }
 
 bool SeriesModels::ObserveNewTemplate(const SeriesRef& ref, std::string_view service,
@@ -636,7 +691,7 @@ void SeriesModels::CollectSeries(const core::LabelSelector& selector, size_t lim
 void SeriesModels::PeakAbove(std::string_view service,
                              const std::function<bool(std::string_view)>& family_matches,
                              core::TimeNs from, core::TimeNs to, double min_score, int min_points,
-                             AnomalyEvent* best, double* excess) const {
+                             int min_run, AnomalyEvent* best, double* excess) const {
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
     const CompactPoint* peak = nullptr;
@@ -653,10 +708,16 @@ void SeriesModels::PeakAbove(std::string_view service,
       sum = 0;
     }
     for (const Model::Rise& r : m->rises) {
-      if (r.end < from || r.start > to || r.points < min_points || !(r.peak.score >= min_score)) {
+      if (r.end < from || r.start > to) continue;
+      const CompactPoint* p = nullptr;
+      if (r.points >= min_points && r.peak.score >= min_score) {
+        p = &r.peak;
+      } else if (min_run > 0 && r.streak >= min_run) {
+        p = &r.shift_peak;
+      } else {
         continue;
       }
-      if (peak == nullptr || r.peak.score > peak->score) peak = &r.peak;
+      if (peak == nullptr || p->score > peak->score) peak = p;
       sum = std::max(sum, r.excess);  // the history holds the newest points of the newest rise
     }
     if (excess != nullptr) *excess = std::max(*excess, sum);

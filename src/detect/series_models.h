@@ -190,23 +190,38 @@ class SeriesModels {
   void CollectSeries(const core::LabelSelector& selector, size_t limit,
                      std::vector<SeriesSnapshot>* out) const;
   // Besides the history, the series observed with remember_rises keep their last kRisesKept
-  // rises: runs of points above the expectation scoring kRiseScore or more, each point within
-  // kRiseGapNs of the one before (the ranker asks about a time the series shards may have left
-  // minutes behind when telemetry arrives faster than real time).
+  // rises (blips go first): runs of points above the expectation scoring kRiseScore or more, each
+  // point within kRiseGapNs of the one before (the ranker asks about a time the series shards may
+  // have left minutes behind when telemetry arrives faster than real time). A rise also counts with
+  // kShiftPoints or more consecutive points above the series' usual range: its exponentially
+  // weighted mean (half-life kUsualHalfLifeNs, after kUsualWarmupNs of learning) plus
+  // kShiftDeviations mean absolute deviations (about its 90th percentile) plus kShiftFloor of the
+  // mean. Each point lies there about one time in ten; a run of twelve is a step, however noisy the
+  // gauge: one whose band is wide and whose level follows the step within minutes, so that its
+  // points score below kRiseScore (a hog's CPU at 0.96 on a service that idles between 0.03 and 1
+  // by the requests of each window).
   static constexpr double kRiseScore = 0.98;
   static constexpr size_t kRisesKept = 4;
+  static constexpr int kRiseKeepPoints = 3;  // fewer high points: a blip, dropped first
   static constexpr core::TimeNs kRiseGapNs = core::kNsPerMinute;
+  static constexpr core::TimeNs kUsualHalfLifeNs = 60 * core::kNsPerMinute;
+  static constexpr core::TimeNs kUsualWarmupNs = 30 * core::kNsPerMinute;
+  static constexpr double kShiftDeviations = 1.6;
+  static constexpr double kShiftFloor = 0.05;
+  static constexpr int kShiftPoints = 12;
   // The recent point (history_points per series, and the kept rises) of `service` in [from, to]
   // with the highest score, among its series whose family passes `family_matches`, whose value
   // lies above the expectation, and that have at least `min_points` such points scoring
-  // `min_score` or more in the range (a sustained rise, not one noisy point); into `best` when it
+  // `min_score` or more in the range (a sustained rise, not one noisy point), or, when `min_run`
+  // is positive, a kept rise with a run of at least `min_run` points above the usual range (then
+  // its point furthest above it, with the usual mean as the expectation); into `best` when it
   // beats best->peak_score. `excess`, when given, rises to the largest sum of (value - expected)
   // over such points of one series, or over one kept rise: how much more than usual it took in
   // all (a hog's CPU for minutes, not a busy service's one-window spike). For evidence below the
   // event threshold (a neighbour's CPU use: the root-cause ranker asks when it suspects one).
   void PeakAbove(std::string_view service,
                  const std::function<bool(std::string_view)>& family_matches, core::TimeNs from,
-                 core::TimeNs to, double min_score, int min_points, AnomalyEvent* best,
+                 core::TimeNs to, double min_score, int min_points, int min_run, AnomalyEvent* best,
                  double* excess = nullptr) const;
   // augur_anomaly_score, augur_expected_lower, augur_expected_upper per modelled signal.
   void WriteExposition(core::Exposition* out) const;
@@ -230,6 +245,8 @@ class SeriesModels {
 
   Model* GetModel(const SeriesRef& ref, std::string_view service);
   void ObserveModel(Model& m, core::TimeNs t, double value, const ObserveContext* context);
+  // Records a point of a remember_rises series in its rises (kRiseScore, or above its usual range).
+  static void RememberRise(Model& m, core::TimeNs t, const Assessment& a);
   double SensitivityFor(const SeriesRef& ref) const;
   bool Muted(const SeriesRef& ref) const;
   void Track(Model& m, core::TimeNs t, const Assessment& a,

@@ -291,7 +291,7 @@ TEST(CorrelatorTest, CpuRisesFoundAreRememberedAndGrowAcrossRankings) {
   std::vector<std::string> asked;
   c.SetCpuPeakLookup([&](const std::string& service, CpuSignal signal, core::TimeNs,
                          core::TimeNs) -> std::optional<CpuRise> {
-    if (signal != CpuSignal::kUse || service == "cart") return std::nullopt;
+    if (signal == CpuSignal::kThrottling || service == "cart") return std::nullopt;
     asked.push_back(service);
     detect::AnomalyEvent e = RuntimeEvent(9, service, "process_cpu_utilization_ratio", kNoon);
     e.peak_score = 0.995;

@@ -293,10 +293,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     auto look_up = [&](const std::string& service, CpuSignal signal) -> detect::AnomalyEvent* {
       std::optional<CpuRise> found =
           (*cpu_peak)(service, signal, incident_start - config_.neighbour_lookback_ns, latest);
-      if (!found.has_value() || found->peak.peak_score < config_.neighbour_min_score) {
-        return nullptr;
-      }
-      if (signal == CpuSignal::kUse) nodes[service].cpu_excess = found->excess;
+      if (!found.has_value()) return nullptr;
+      if (signal != CpuSignal::kThrottling) nodes[service].cpu_excess = found->excess;
       found_cpu.push_back(std::move(found->peak));
       return &found_cpu.back();
     };
@@ -324,7 +322,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
           if (other == victim || loaded(other) || !ShareAHost(*hosts, victim, other)) continue;
           auto known = nodes.find(other);
           if (known != nodes.end() && known->second.cpu_rise != nullptr) continue;
-          detect::AnomalyEvent* rise = look_up(other, CpuSignal::kUse);
+          detect::AnomalyEvent* rise = look_up(other, CpuSignal::kNeighbourUse);
           if (rise == nullptr) continue;
           Node& h = nodes[other];
           h.cpu_rise = rise;
@@ -337,7 +335,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     // service's one-window spike to a full core is not what starves a neighbour for minutes).
     auto rise = [&](const std::string& name) {
       Node& n = nodes[name];
-      if (n.cpu_excess < 0 && look) look_up(name, CpuSignal::kUse);
+      if (n.cpu_excess < 0 && look) look_up(name, CpuSignal::kNeighbourUse);
       if (n.cpu_excess < 0) n.cpu_excess = n.cpu_rise->observed - n.cpu_rise->expected;
       return n.cpu_excess;
     };

@@ -42,8 +42,9 @@ struct RankerConfig {
   core::TimeNs first_scale_ns = 2 * core::kNsPerMinute;  // how fast "started later" stops counting
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
   // A starved node's neighbour counts as burning CPU when its CPU use scored at least this at
-  // least neighbour_min_points times in the incident or this long before it (CpuPeakLookup; one
-  // noisy point is no burn).
+  // least neighbour_min_points times in the incident or this long before it, or stayed above its
+  // usual range for two minutes (the pipeline's CpuPeakLookup, CpuSignal::kNeighbourUse; one noisy
+  // point is no burn).
   double neighbour_min_score = 0.98;
   int neighbour_min_points = 3;
   core::TimeNs neighbour_lookback_ns = 2 * core::kNsPerMinute;
@@ -70,7 +71,12 @@ double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point 
 bool IsCpuUseFamily(std::string_view family);
 bool IsCpuThrottlingFamily(std::string_view family);
 
-enum class CpuSignal { kUse, kThrottling };
+// Throttling and kNeighbourUse (the CPU use of a neighbour of a starved node) count a sustained run
+// above the series' usual range as a rise as well as high scores (a detector that lived through
+// an earlier throttling, a surge's, scores the next one low); kUse, a node's own CPU use, takes
+// high scores only (a victim's own CPU, lifted a little and steadily by its callers' retries, is
+// no burn).
+enum class CpuSignal { kUse, kThrottling, kNeighbourUse };
 // A recent rise of a service's CPU use (or throttling): its strongest point as an event, and how
 // much more than expected it took over the whole rise (the sum of value - expected over its
 // points; a one-point spike's excess is its own height).
@@ -79,7 +85,8 @@ struct CpuRise {
   double excess = 0;
 };
 // The strongest recent rise of a service's CPU use (or throttling) in [from, to], below the event
-// threshold too (the series' recent points); nullopt when it did not rise. The ranker asks for
+// threshold too (the series' recent points and kept rises); nullopt when it did not rise. The
+// lookup decides what counts as a rise (RankerConfig::neighbour_min_score). The ranker asks for
 // the throttling of a node that slowed by itself without using more CPU, and for the CPU use of
 // the services on the hosts of a node starved of CPU.
 using CpuPeakLookup = std::function<std::optional<CpuRise>(
