@@ -65,6 +65,7 @@ struct Node {
   const detect::AnomalyEvent* slow_call = nullptr;  // calls into it, as their callers waited
   double slow_call_surprise = 0;
   bool slow_itself = false;  // its own latency or own time rose
+  bool symptom = false;      // anything besides runtime metrics and logs
 };
 
 bool IsLatency(const detect::SeriesRef& s) {
@@ -241,6 +242,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       n.strongest = &e;
     }
     n.first = std::min(n.first, e.start_ns);
+    n.symptom |= !IsRuntimeMetric(e.series) && e.series.family != "logs" &&
+                 e.series.signal != "multi_signal";
     if (e.observed > e.expected && IsRuntimeMetric(e.series)) {
       if (IsCpuUse(e.series)) n.cpu_rise = &e;
       if (IsCpuThrottling(e.series)) n.throttled = &e;
@@ -273,6 +276,20 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       n.own = n.slow_call_surprise;
       n.strongest_own = n.slow_call;
     }
+  }
+
+  // A node with nothing but runtime metrics and logs that began well after the incident's first
+  // anomaly (a neighbour throttled minutes later) followed it or joined by chance: what it shows
+  // counts for as much less as it came later (as "started first" does), and so does what a
+  // neighbour takes from it when it was starved.
+  core::TimeNs earliest_event = INT64_MAX;
+  for (const auto& [name, n] : nodes) earliest_event = std::min(earliest_event, n.first);
+  for (auto& [name, n] : nodes) {
+    if (n.symptom || n.first == INT64_MAX) continue;
+    const double later = std::exp(-static_cast<double>(n.first - earliest_event) /
+                                  static_cast<double>(config_.first_scale_ns));
+    n.anomaly *= later;
+    n.own *= later;
   }
 
   // Noisy neighbours: a node starved of CPU (throttled, its own CPU use not up) next to a node

@@ -39,6 +39,33 @@ TEST(RankerTest, TheDeepestAnomalousCalleeWithItsOwnEvidenceRanksFirst) {
   }
 }
 
+// payment slowed without own-time evidence (too few requests to judge it); five minutes later
+// cart, which has no symptom, was throttled: that came after, and does not outrank payment. Had
+// it come with the first anomaly, it would have.
+TEST(RankerTest, RuntimeEvidenceAloneThatBeganMinutesLaterCountsForLess) {
+  auto rank = [](core::TimeNs throttled_at) {
+    std::vector<detect::AnomalyEvent> events = {
+        ServiceEvent(1, "frontend", "p95_latency_ms", kNoon + 20 * kSec),
+        ServiceEvent(2, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
+        ServiceEvent(3, "payment", "p95_latency_ms", kNoon),
+        RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", throttled_at),
+    };
+    return Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  };
+  auto score_of = [](const std::vector<Candidate>& candidates, const std::string& service) {
+    for (const Candidate& c : candidates) {
+      if (c.service == service) return c.score;
+    }
+    return -1.0;
+  };
+  const auto late = rank(kNoon + 5 * 60 * kSec);
+  ASSERT_FALSE(late.empty());
+  EXPECT_EQ(late[0].service, "payment");
+  const auto at_once = rank(kNoon);
+  EXPECT_EQ(at_once[0].service, "cart");
+  EXPECT_LT(score_of(late, "cart"), score_of(at_once, "cart"));
+}
+
 TEST(RankerTest, AnUninstrumentedDatabaseIsNamedThroughItsCallersEdges) {
   std::vector<detect::AnomalyEvent> events = {
       ServiceEvent(1, "checkout", "error_ratio", kNoon + 15 * kSec),
