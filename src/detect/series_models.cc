@@ -422,10 +422,8 @@ void SeriesModels::RememberRise(Model& m, core::TimeNs t, const Assessment& a) {
     }
     Model::Rise& r = m.rises.emplace_back();
     r.start = t;
-    r.peak = p;
-    r.peak.score = -1;
-    r.shift_peak = shift;
-    r.shift_peak.expected = r.shift_peak.value;
+    r.peak.score = -1;                // no high point yet
+    r.shift_peak.value = -HUGE_VALF;  // no point above the usual range yet
   }
   Model::Rise& r = m.rises.back();
   r.end = t;

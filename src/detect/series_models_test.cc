@@ -221,36 +221,66 @@ TEST_F(SeriesModelsTest, BlipsDoNotPushOutAKeptRise) {
   EXPECT_LT(best.peak_ns, rise_end);
 }
 
-// A service's CPU at a few requests per window: each window 0.03 plus 0.47 per request (0, 1 or 2
-// of them). A hog holds it at 0.96 for eight minutes, inside the range the gauge swings through
+// A service's CPU at a few requests per window, as the ranker's lookups see it (remember_rises):
+// each window 0.03 plus 0.47 per request (0, 1 or 2 of them), or a hog's steady 0.96.
+class FewRequestsCpu {
+ public:
+  explicit FewRequestsCpu(SeriesModels* models) : models_(models) {
+    runtime_.remember_rises = true;
+  }
+
+  // `n` windows from `t` of the idling service (or the hog, or `value` when given); returns the
+  // time after the last.
+  core::TimeNs Idle(core::TimeNs t, int n) {
+    for (int i = 0; i < n; ++i, t += kStep) Observe(t, 0.03 + 0.47 * requests_(rng_) + Noise());
+    return t;
+  }
+  core::TimeNs Hog(core::TimeNs t, int n) {
+    for (int i = 0; i < n; ++i, t += kStep) Observe(t, 0.96 + Noise());
+    return t;
+  }
+  core::TimeNs Steady(core::TimeNs t, int n, double value) {
+    for (int i = 0; i < n; ++i, t += kStep) Observe(t, value);
+    return t;
+  }
+  // Its strongest rise in [from, to] by a run above the usual range alone (min_score above 1:
+  // no score qualifies); peak_score < 0 when there is none.
+  AnomalyEvent RiseByRun(core::TimeNs from, core::TimeNs to) const {
+    AnomalyEvent found;
+    found.peak_score = -1;
+    models_->PeakAbove(
+        "accounting", [](std::string_view family) { return family.starts_with("process_cpu"); },
+        from, to, 1.01, 3, SeriesModels::kShiftPoints, &found);
+    return found;
+  }
+
+ private:
+  void Observe(core::TimeNs t, double value) {
+    models_->Observe(cpu_, "accounting", t, value, &runtime_);
+  }
+  double Noise() { return noise_(rng_); }
+
+  SeriesModels* models_;
+  const SeriesRef cpu_{"process_cpu_utilization_ratio", {{"job", "shop/accounting"}}, "value"};
+  ObserveContext runtime_;
+  std::mt19937_64 rng_{7};
+  std::discrete_distribution<int> requests_{0.6, 0.3, 0.1};
+  std::normal_distribution<double> noise_{0, 0.01};
+};
+
+// The hog holds the CPU at 0.96 for eight minutes, inside the range the gauge swings through
 // anyway (in the simulator the detector's scores stayed below 0.98 as its level followed within
-// minutes): twelve and more points in a row above its usual range are a rise by themselves
-// (min_score above 1 leaves the run alone to decide), and the gauge's own swings are none.
+// minutes): twelve and more points in a row above its usual range are a rise by themselves, and
+// the gauge's own swings are none.
 TEST_F(SeriesModelsTest, ASustainedStepOfANoisyGaugeIsARiseByItsRunAlone) {
-  const SeriesRef cpu{"process_cpu_utilization_ratio", {{"job", "shop/accounting"}}, "value"};
-  ObserveContext runtime;
-  runtime.remember_rises = true;
-  std::discrete_distribution<int> requests({0.6, 0.3, 0.1});
-  std::normal_distribution<double> noise(0, 0.01);
-  auto idle = [&] { return 0.03 + 0.47 * requests(rng_) + noise(rng_); };
-  auto is_cpu = [](std::string_view family) { return family.starts_with("process_cpu"); };
-  core::TimeNs t = kT0;
-  for (int i = 0; i < 3000; ++i, t += kStep)
-    models_.Observe(cpu, "accounting", t, idle(), &runtime);
-  AnomalyEvent none;
-  none.peak_score = -1;
-  models_.PeakAbove("accounting", is_cpu, t - 2000 * kStep, t, 1.01, 3, SeriesModels::kShiftPoints,
-                    &none);
+  FewRequestsCpu cpu(&models_);
+  core::TimeNs t = cpu.Idle(kT0, 3000);
+  const AnomalyEvent none = cpu.RiseByRun(t - 2000 * kStep, t);
   EXPECT_LT(none.peak_score, 0) << "a rise in the gauge's own noise at " << none.peak_ns;
 
   const core::TimeNs step = t;
-  for (int i = 0; i < 48; ++i, t += kStep) {
-    models_.Observe(cpu, "accounting", t, 0.96 + noise(rng_), &runtime);
-  }
-  for (int i = 0; i < 60; ++i, t += kStep) models_.Observe(cpu, "accounting", t, idle(), &runtime);
-  AnomalyEvent best;
-  best.peak_score = -1;
-  models_.PeakAbove("accounting", is_cpu, step, t, 1.01, 3, SeriesModels::kShiftPoints, &best);
+  t = cpu.Idle(cpu.Hog(t, 48), 60);
+  const AnomalyEvent best = cpu.RiseByRun(step, t);
   ASSERT_GE(best.peak_score, 0);
   EXPECT_GE(best.peak_ns, step);
   EXPECT_LT(best.peak_ns, step + 48 * kStep);
@@ -258,31 +288,16 @@ TEST_F(SeriesModelsTest, ASustainedStepOfANoisyGaugeIsARiseByItsRunAlone) {
   EXPECT_LT(best.expected, 0.4);  // the usual level, not the detector's that followed the step
 }
 
-// Above the usual range, a run of kShiftPoints is a rise and one point fewer is not (min_score
-// above 1 leaves the run alone to decide).
+// Above the usual range, a run of kShiftPoints is a rise and one point fewer is not.
 TEST_F(SeriesModelsTest, ARunAboveTheUsualRangeNeedsKShiftPoints) {
-  const SeriesRef cpu{"process_cpu_utilization_ratio", {{"job", "shop/accounting"}}, "value"};
-  ObserveContext runtime;
-  runtime.remember_rises = true;
-  std::discrete_distribution<int> requests({0.6, 0.3, 0.1});
-  std::normal_distribution<double> noise(0, 0.01);
-  auto idle = [&] { return 0.03 + 0.47 * requests(rng_) + noise(rng_); };
-  auto is_cpu = [](std::string_view family) { return family.starts_with("process_cpu"); };
-  core::TimeNs t = kT0;
-  for (int i = 0; i < 3000; ++i, t += kStep)
-    models_.Observe(cpu, "accounting", t, idle(), &runtime);
+  FewRequestsCpu cpu(&models_);
+  core::TimeNs t = cpu.Idle(kT0, 3000);
   for (int points : {SeriesModels::kShiftPoints - 1, SeriesModels::kShiftPoints}) {
     const core::TimeNs run = t;
-    for (int i = 0; i < points; ++i, t += kStep) {
-      models_.Observe(cpu, "accounting", t, 0.96 + noise(rng_), &runtime);
-    }
-    models_.Observe(cpu, "accounting", t, 0.03, &runtime);
-    t += SeriesModels::kRiseGapNs + kStep;
-    for (int i = 0; i < 30; ++i, t += kStep) models_.Observe(cpu, "accounting", t, 0.03, &runtime);
-    AnomalyEvent found;
-    found.peak_score = -1;
-    models_.PeakAbove("accounting", is_cpu, run, t, 1.01, 3, SeriesModels::kShiftPoints, &found);
-    EXPECT_EQ(found.peak_score >= 0, points == SeriesModels::kShiftPoints) << points << " points";
+    t = cpu.Steady(cpu.Hog(t, points), 1, 0.03) + SeriesModels::kRiseGapNs;
+    t = cpu.Steady(t, 30, 0.03);
+    EXPECT_EQ(cpu.RiseByRun(run, t).peak_score >= 0, points == SeriesModels::kShiftPoints)
+        << points << " points";
   }
 }
 
