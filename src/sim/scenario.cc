@@ -373,6 +373,27 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& path) {
   return scenario;
 }
 
+void ColocateNoisyNeighbours(const Scenario& scenario, Fleet* fleet) {
+  for (const FaultSpec& spec : scenario.faults) {
+    if (spec.type != FaultType::kNoisyNeighbour) continue;
+    const int noisy = fleet->FindService(spec.target);
+    const int victim = fleet->FindService(spec.other);
+    if (noisy < 0 || victim < 0 || noisy == victim) continue;
+    const std::vector<int>& noisy_pods = fleet->services[noisy].instances;
+    const std::vector<int>& victim_pods = fleet->services[victim].instances;
+    if (noisy_pods.empty() || victim_pods.empty()) continue;
+    std::set<std::string_view> victim_nodes;
+    for (int pod : victim_pods) victim_nodes.insert(fleet->instances[pod].node_name);
+    const bool shared = std::any_of(noisy_pods.begin(), noisy_pods.end(), [&](int pod) {
+      return victim_nodes.contains(fleet->instances[pod].node_name);
+    });
+    if (!shared) {
+      fleet->instances[noisy_pods.front()].node_name =
+          fleet->instances[victim_pods.front()].node_name;
+    }
+  }
+}
+
 absl::StatusOr<ResolvedScenario> ResolveScenario(const Scenario& scenario, const Fleet& fleet,
                                                  core::TimeNs start_ns) {
   const CallGraph graph = BuildCallGraph(fleet);

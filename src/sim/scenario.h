@@ -103,4 +103,10 @@ struct ResolvedScenario {
 absl::StatusOr<ResolvedScenario> ResolveScenario(const Scenario& scenario, const Fleet& fleet,
                                                  core::TimeNs start_ns);
 
+// A noisy neighbour starves the services it shares a node with: when a scenario names a
+// noisy_neighbour pair that shares none in `fleet` (a fleet of another size or seed than the one
+// the scenario was written for), one of the target's pods is scheduled onto a node of the other's
+// first pod, as the scenario describes. Unknown names are left to ResolveScenario to report.
+void ColocateNoisyNeighbours(const Scenario& scenario, Fleet* fleet);
+
 }  // namespace augur::sim

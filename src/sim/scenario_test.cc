@@ -195,6 +195,60 @@ TEST(ScenarioTest, EveryLibraryScenarioLoadsAndResolves) {
   EXPECT_EQ(LoadScenario("/no/such/file.yaml").status().code(), absl::StatusCode::kNotFound);
 }
 
+bool ShareANode(const Fleet& fleet, int a, int b) {
+  for (int pa : fleet.services[a].instances) {
+    for (int pb : fleet.services[b].instances) {
+      if (fleet.instances[pa].node_name == fleet.instances[pb].node_name) return true;
+    }
+  }
+  return false;
+}
+
+TEST(ScenarioTest, ANamedNoisyNeighbourIsScheduledOntoItsVictimsNode) {
+  Fleet fleet = FleetOf(50);
+  // The first pair of services sharing no node, and one sharing a node.
+  int noisy = -1, victim = -1, near = -1;
+  const int n = static_cast<int>(fleet.services.size());
+  for (int a = 1; a < n && noisy < 0; ++a) {
+    for (int b = 1; b < n; ++b) {
+      if (a != b && !ShareANode(fleet, a, b)) {
+        noisy = a;
+        victim = b;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(noisy, 0) << "a fleet of 50 has services on different nodes";
+  for (int c = 1; c < n; ++c) {
+    if (c != noisy && c != victim && ShareANode(fleet, c, victim)) near = c;
+  }
+  ASSERT_GE(near, 0);
+  Scenario scenario;
+  scenario.faults.push_back({.type = FaultType::kNoisyNeighbour,
+                             .target = fleet.services[noisy].name,
+                             .other = fleet.services[victim].name});
+  scenario.faults.push_back({.type = FaultType::kNoisyNeighbour,
+                             .target = fleet.services[near].name,
+                             .other = fleet.services[victim].name});
+  scenario.faults.push_back({.type = FaultType::kNoisyNeighbour,
+                             .target = "no-such-service",
+                             .other = fleet.services[victim].name});
+  const Fleet before = fleet;
+  ColocateNoisyNeighbours(scenario, &fleet);
+  EXPECT_TRUE(ShareANode(fleet, noisy, victim));
+  // One pod moved: the one of the pair that shared no node.
+  int moved = 0;
+  for (size_t i = 0; i < fleet.instances.size(); ++i) {
+    if (fleet.instances[i].node_name == before.instances[i].node_name) continue;
+    ++moved;
+    EXPECT_EQ(fleet.instances[i].service, noisy);
+  }
+  EXPECT_EQ(moved, 1);
+  EXPECT_TRUE(ResolveScenario(scenario, fleet, kStart).status().code() ==
+              absl::StatusCode::kInvalidArgument)
+      << "an unknown name is still ResolveScenario's to report";
+}
+
 TEST(ScenarioTest, RandomScenariosAreDeterministicAndResolveOnSmallAndLargeFleets) {
   for (int services : {50, 500}) {
     for (FaultType type : kAllFaultTypes) {

@@ -151,6 +151,7 @@ absl::Status Simulator::Impl::Run() {
   fleet_options.services = options.services;
   fleet_options.seed = options.seed;
   AUGUR_ASSIGN_OR_RETURN(Fleet built, Fleet::Build(fleet_options));
+  if (options.scenario.has_value()) ColocateNoisyNeighbours(*options.scenario, &built);
   // Spans hold views into the fleet: it stays put from here on.
   const auto fleet = std::make_unique<const Fleet>(std::move(built));
   const core::TimeNs start_ns =
