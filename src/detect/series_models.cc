@@ -693,12 +693,14 @@ void SeriesModels::PeakAbove(std::string_view service,
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
     const CompactPoint* peak = nullptr;
+    core::TimeNs start = INT64_MAX;  // the history's first high point
     int high = 0;
     double sum = 0;
     for (const CompactPoint& p : m->history) {
       if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
       ++high;
       sum += p.value - p.expected;
+      start = std::min(start, p.t);
       if (peak == nullptr || p.score > peak->score) peak = &p;
     }
     if (high < min_points) {
@@ -720,9 +722,19 @@ void SeriesModels::PeakAbove(std::string_view service,
     }
     if (excess != nullptr) *excess = std::max(*excess, sum);
     if (peak == nullptr || !(peak->score > best->peak_score)) continue;
+    // The peak's rise began at its first point: the kept rise holding the peak, else (the
+    // history's high points alone) the first of them.
+    if (!m->history.empty() && peak >= &m->history.front() && peak <= &m->history.back()) {
+      start = std::min(start, peak->t);
+    } else {
+      start = peak->t;
+    }
+    for (const Model::Rise& r : m->rises) {
+      if (peak->t >= r.start && peak->t <= r.end) start = std::min(start, r.start);
+    }
     best->service = m->service;
     best->series = m->ref;
-    best->start_ns = peak->t;
+    best->start_ns = start;
     best->peak_ns = peak->t;
     best->peak_score = peak->score;
     best->observed = peak->value;

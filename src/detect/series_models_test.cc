@@ -286,6 +286,18 @@ TEST_F(SeriesModelsTest, ASustainedStepOfANoisyGaugeIsARiseByItsRunAlone) {
   EXPECT_LT(best.peak_ns, step + 48 * kStep);
   EXPECT_GT(best.observed, 0.9);
   EXPECT_LT(best.expected, 0.4);  // the usual level, not the detector's that followed the step
+  EXPECT_GE(best.start_ns, step - SeriesModels::kRiseGapNs);
+  EXPECT_LE(best.start_ns, step + kStep);
+
+  // A rise reports where it began (the ranker asks whether a neighbour rose before a node was
+  // throttled), not its strongest point: here a minute at 0.85 before the hog's 0.96, after two
+  // minutes without requests.
+  const core::TimeNs second = cpu.Steady(cpu.Idle(t, 360), 12, 0.03);
+  t = cpu.Idle(cpu.Hog(cpu.Steady(second, 6, 0.85), 42), 60);
+  const AnomalyEvent ramp = cpu.RiseByRun(second, t);
+  ASSERT_GE(ramp.peak_score, 0);
+  EXPECT_GE(ramp.peak_ns, second + 6 * kStep);
+  EXPECT_EQ(ramp.start_ns, second);
 }
 
 // Above the usual range, a run of kShiftPoints is a rise and one point fewer is not.

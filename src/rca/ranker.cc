@@ -361,8 +361,10 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       std::vector<std::string> neighbours;
       double most = 0;
       for (auto& [other, m] : nodes) {
+        // A neighbour whose CPU rose only after the node was throttled did not starve it.
         if (other == name || m.cpu_rise == nullptr || loaded(other) ||
-            !ShareAHost(*hosts, name, other)) {
+            !ShareAHost(*hosts, name, other) ||
+            m.cpu_rise->start_ns > n.throttled->start_ns + config_.neighbour_lead_ns) {
           continue;
         }
         neighbours.push_back(other);

@@ -48,6 +48,9 @@ struct RankerConfig {
   double neighbour_min_score = 0.98;
   int neighbour_min_points = 3;
   core::TimeNs neighbour_lookback_ns = 2 * core::kNsPerMinute;
+  // A neighbour whose CPU rise began more than this after a node's throttling did not starve it
+  // (it rose later, by chance or as a consequence).
+  core::TimeNs neighbour_lead_ns = 2 * core::kNsPerMinute;
 };
 
 // Signals of a node that are its own evidence, not symptoms others cause: its trace evidence

@@ -168,6 +168,28 @@ TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
   EXPECT_EQ(own[0].service, "cart");
 }
 
+// A neighbour whose CPU rose minutes after the node was throttled did not starve it: the throttled
+// node is the one to look at. Within neighbour_lead_ns it did.
+TEST(RankerTest, ANeighbourWhoseCpuRoseAfterTheThrottlingDidNotStarveIt) {
+  std::vector<detect::AnomalyEvent> events = {
+      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
+      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
+      ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
+      RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
+      RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon + 4 * 60 * kSec),
+  };
+  Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"checkout", {"n3"}}};
+  auto late = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  ASSERT_FALSE(late.empty());
+  EXPECT_EQ(late[0].service, "cart");
+  for (const Candidate& c : late) EXPECT_EQ(Joined(c).find("starves"), std::string::npos);
+
+  events[4].start_ns = kNoon + RankerConfig{}.neighbour_lead_ns;
+  auto soon = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
+  ASSERT_FALSE(soon.empty());
+  EXPECT_EQ(soon[0].service, "index");
+}
+
 // Of two neighbours whose CPU use rose, the one that took most of the host's CPU starves it; the
 // other's few hundredths of a core more are a busy service's wobble.
 TEST(RankerTest, TheNeighbourThatTookMostCpuIsTheOneThatStarves) {
