@@ -21,6 +21,17 @@ bool IsErrorSignal(const detect::AnomalyEvent& e) {
 
 }  // namespace
 
+RuntimeKind RuntimeKindOf(const detect::SeriesRef& series) {
+  if (!IsRuntimeMetric(series)) return RuntimeKind::kNone;
+  const std::string_view f = series.family;
+  if (IsCpuThrottlingFamily(f)) return RuntimeKind::kThrottling;
+  if (IsCpuUseFamily(f)) return RuntimeKind::kCpu;
+  if (f.find("memory") != std::string_view::npos) return RuntimeKind::kMemory;
+  if (f.find("queue") != std::string_view::npos) return RuntimeKind::kQueue;
+  if (f.find("gc") != std::string_view::npos) return RuntimeKind::kGc;
+  return RuntimeKind::kNone;
+}
+
 Correlator::Correlator(CorrelatorConfig config) : config_(config), ranker_(config.ranker) {}
 
 void Correlator::UpdateGraph(std::vector<GraphEdge> edges) {
@@ -105,28 +116,46 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     }
   }
   std::vector<uint64_t> matches;
+  size_t runtime_only = 0;  // matches without symptoms
   for (const auto& [id, incident] : open_) {
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
     // Evidence that was there well before the incident began (a gauge that has been odd for an
     // hour) does not explain it.
-    if (!IsSymptom(event) && event.start_ns < incident.start_ns - config_.evidence_lead_ns) {
+    if (!Symptom(event) && event.start_ns < incident.start_ns - config_.evidence_lead_ns) {
       continue;
     }
     // Connected through a symptom: evidence (a service's CPU, its logs) joins an incident but
-    // does not draw others into it.
+    // does not draw others into it. An incident of agreeing runtime metrics alone takes in
+    // symptoms that began with it, not ones that began minutes later (a busy service's brief
+    // throttling explains no deploy's errors next door).
     bool connected = false;
+    const bool late_symptom =
+        IsSymptom(event) && event.start_ns > incident.start_ns + config_.evidence_lead_ns;
+    bool symptoms = false;
     for (const detect::AnomalyEvent& e : incident.events) {
-      if (!IsSymptom(e)) continue;
+      if (!Symptom(e)) continue;
+      symptoms |= IsSymptom(e);
       if (near.contains(NodeOf(e)) || near.contains(e.service) || sharing.contains(NodeOf(e)) ||
           sharing.contains(e.service)) {
         connected = true;
-        break;
       }
     }
-    if (connected) matches.push_back(id);
+    if (connected && (symptoms || !late_symptom)) {
+      matches.push_back(id);
+      if (!symptoms) ++runtime_only;
+    }
+  }
+  // Evidence does not bridge an incident of agreeing runtime metrics alone to one with symptoms
+  // (a restart's CPU next to a neighbour's brief throttling): it joins the latter.
+  if (!Symptom(event) && runtime_only > 0 && runtime_only < matches.size()) {
+    std::erase_if(matches, [&](uint64_t id) {
+      const std::vector<detect::AnomalyEvent>& events = open_.at(id).events;
+      return std::none_of(events.begin(), events.end(), IsSymptom);
+    });
   }
   if (matches.empty()) {
-    if (event.muted || event.dismissed || !event.open || !IsSymptom(event)) return 0;
+    if (event.muted || event.dismissed || !event.open) return 0;
+    if (!Symptom(event) && !Corroborated(event)) return 0;
     Incident incident;
     incident.id = next_id_++;
     incident.start_ns = event.start_ns;
@@ -141,6 +170,7 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
 }
 
 void Correlator::OnEvent(const detect::AnomalyEvent& event) {
+  now_ = std::max(now_, EventTime(event));
   auto known = event_incident_.find(event.id);
   uint64_t id = 0;
   if (known != event_incident_.end() && open_.contains(known->second)) {
@@ -150,7 +180,7 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
     if (id == 0) {
       // Evidence seen before any symptom near it (a neighbour's CPU rising a window before the
       // victim's latency) waits to join an incident that opens soon after.
-      if (!IsSymptom(event) && !event.muted && !event.dismissed &&
+      if (!Symptom(event) && !event.muted && !event.dismissed &&
           (waiting_.contains(event.id) || waiting_.size() < kMaxWaitingEvidence)) {
         waiting_[event.id] = event;
       }
@@ -168,7 +198,7 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
   if (!first_sight && existing->open && event.open && existing->peak_ns == event.peak_ns &&
       existing->peak_score == event.peak_score) {
     existing->last_high_ns = event.last_high_ns;
-    if (IsSymptom(event)) incident.updated_ns = std::max(incident.updated_ns, event.last_high_ns);
+    if (Symptom(event)) incident.updated_ns = std::max(incident.updated_ns, event.last_high_ns);
     return;
   }
   if (first_sight) {
@@ -183,13 +213,41 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
                            fmt::format("{} of {} back to normal", event.series.signal,
                                        detect::DescribeSeries(event.series))});
   }
-  if (IsSymptom(event)) {
+  if (Symptom(event)) {
     incident.start_ns = std::min(incident.start_ns, event.start_ns);
     incident.updated_ns =
         std::max({incident.updated_ns, event.start_ns, event.open ? event.peak_ns : event.end_ns});
   }
   dirty_.insert(id);
-  if (first_sight && IsSymptom(event) && !waiting_.empty()) AttachWaiting();
+  if (first_sight && Symptom(event) && !waiting_.empty()) AttachWaiting();
+}
+
+bool Correlator::Corroborated(const detect::AnomalyEvent& event) {
+  if (config_.runtime_kinds_to_open <= 0) return false;
+  const RuntimeKind kind = RuntimeKindOf(event.series);
+  // Rising at once: each began within evidence_lead_ns of the latest event time (a gauge odd for
+  // an hour agrees with nothing new).
+  if (kind == RuntimeKind::kNone || !(event.observed > event.expected) ||
+      now_ - event.start_ns > config_.evidence_lead_ns) {
+    return false;
+  }
+  // The service's other open rises of runtime metrics that wait for an incident.
+  std::vector<uint64_t> agreeing;
+  std::set<RuntimeKind> kinds = {kind};
+  for (const auto& [id, e] : waiting_) {
+    if (id == event.id || e.service != event.service || !e.open || e.muted || e.dismissed ||
+        !(e.observed > e.expected) || now_ - e.start_ns > config_.evidence_lead_ns) {
+      continue;
+    }
+    const RuntimeKind k = RuntimeKindOf(e.series);
+    if (k == RuntimeKind::kNone) continue;
+    kinds.insert(k);
+    agreeing.push_back(id);
+  }
+  if (static_cast<int>(kinds.size()) < config_.runtime_kinds_to_open) return false;
+  corroborated_.insert(event.id);
+  corroborated_.insert(agreeing.begin(), agreeing.end());
+  return true;
 }
 
 void Correlator::AttachWaiting() {
@@ -305,26 +363,55 @@ bool Correlator::ChangedAtASymptom(const Incident& incident, core::TimeNs now) c
     if (c->t > now) continue;
     if (c->t < incident.start_ns - config_.evidence_lead_ns) break;
     for (const detect::AnomalyEvent& e : incident.events) {
-      if (IsSymptom(e) && (NodeOf(e) == c->service || e.service == c->service)) return true;
+      if (Symptom(e) && (NodeOf(e) == c->service || e.service == c->service)) return true;
     }
   }
   return false;
 }
 
 void Correlator::CloseIdle(core::TimeNs now) {
+  now_ = std::max(now_, now);
   for (auto it = open_.begin(); it != open_.end();) {
     Incident& incident = it->second;
     bool all_cleared = true;
     bool lasted = false;  // a symptom has lasted confirm_after
     core::TimeNs last_end = incident.start_ns;
+    // Runtime evidence that opened an incident without symptoms holds it open while it still
+    // agrees: kinds of it open per service. Beside symptoms it holds nothing (a throttling or a
+    // queue gauge may stay odd long after the rest is over).
+    std::map<std::string_view, std::set<RuntimeKind>> agreeing;
+    std::map<std::string_view, std::set<RuntimeKind>> agreed_long;  // each high runtime_confirm
+    bool symptoms = false;
     for (const detect::AnomalyEvent& e : incident.events) {
-      if (!IsSymptom(e)) continue;  // evidence does not hold an incident open
-      all_cleared &= !e.open;
+      if (!Symptom(e)) continue;  // evidence does not hold an incident open
       const core::TimeNs until = e.open ? now : e.end_ns;
-      last_end = std::max(last_end, until);
+      if (!IsSymptom(e)) {
+        if (e.open) {
+          agreeing[e.service].insert(RuntimeKindOf(e.series));
+        } else {
+          last_end = std::max(last_end, until);
+        }
+      } else {
+        symptoms = true;
+        all_cleared &= !e.open;
+        last_end = std::max(last_end, until);
+      }
       // How long it was high: a sparse series' one high window stays open for close_after.
       const core::TimeNs high_until = e.last_high_ns > 0 ? e.last_high_ns : until;
-      lasted |= high_until - e.start_ns >= config_.confirm_after_ns;
+      if (IsSymptom(e)) {
+        lasted |= high_until - e.start_ns >= config_.confirm_after_ns;
+      } else if (high_until - e.start_ns >= config_.runtime_confirm_after_ns) {
+        agreed_long[e.service].insert(RuntimeKindOf(e.series));
+      }
+    }
+    for (const auto& [service, kinds] : agreed_long) {
+      lasted |= static_cast<int>(kinds.size()) >= config_.runtime_kinds_to_open;
+    }
+    for (const auto& [service, kinds] : agreeing) {
+      if (!symptoms && static_cast<int>(kinds.size()) >= config_.runtime_kinds_to_open) {
+        all_cleared = false;
+        last_end = now;
+      }
     }
     if (!incident.confirmed && (lasted || ChangedAtASymptom(incident, now))) {
       incident.confirmed = true;
@@ -336,7 +423,10 @@ void Correlator::CloseIdle(core::TimeNs now) {
       ++it;
       continue;
     }
-    for (const detect::AnomalyEvent& e : incident.events) event_incident_.erase(e.id);
+    for (const detect::AnomalyEvent& e : incident.events) {
+      event_incident_.erase(e.id);
+      corroborated_.erase(e.id);
+    }
     dirty_.erase(incident.id);
     if (incident.confirmed) {
       Rank(incident);

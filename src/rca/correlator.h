@@ -39,6 +39,13 @@ struct CorrelatorConfig {
   core::TimeNs confirm_after_ns = core::kNsPerMinute;
   // Evidence (not symptoms) joins only when it began at most this long before the incident.
   core::TimeNs evidence_lead_ns = 2 * core::kNsPerMinute;
+  // A service's runtime metrics of this many kinds (RuntimeKind: CPU use, throttling, memory,
+  // queue, GC) rising at once open an incident as symptoms do (a service burning CPU to its
+  // limit, a leak that pauses GC); 0 never.
+  int runtime_kinds_to_open = 2;
+  // ... and list it once that many kinds have each been high this long (CPU throttling for a
+  // moment on a busy service, with a GC pause, is no incident).
+  core::TimeNs runtime_confirm_after_ns = 2 * core::kNsPerMinute;
   size_t max_events_per_incident = 500;
   size_t max_timeline = 500;
   size_t max_closed_kept = 1000;  // closed incidents kept in memory (the store keeps all)
@@ -54,6 +61,11 @@ struct CorrelatorConfig {
 // Everything else — ingested metrics (CPU, memory, queues), log anomalies — is evidence: it joins
 // an incident near its service and informs the ranking, but neither opens nor prolongs one.
 bool IsSymptom(const detect::AnomalyEvent& event);
+
+// What a runtime metric measures, for evidence that agrees
+// (CorrelatorConfig::runtime_kinds_to_open).
+enum class RuntimeKind { kNone, kCpu, kThrottling, kMemory, kQueue, kGc };
+RuntimeKind RuntimeKindOf(const detect::SeriesRef& series);
 
 // When an event's latest state happened: its end once closed, else its latest peak or its start.
 core::TimeNs EventTime(const detect::AnomalyEvent& event);
@@ -99,6 +111,13 @@ class Correlator {
   // Services within max_hops of `service` (itself included).
   std::set<std::string> Neighbourhood(const std::string& service) const;
   void Rank(Incident& incident);
+  // Symptoms, and runtime evidence that opened an incident as one (Corroborated).
+  bool Symptom(const detect::AnomalyEvent& event) const {
+    return IsSymptom(event) || corroborated_.contains(event.id);
+  }
+  // Whether the event, an open rise of a runtime metric, and the service's waiting ones are of
+  // runtime_kinds_to_open kinds: then all of them count as symptoms from here on.
+  bool Corroborated(const detect::AnomalyEvent& event);
   // Joins the waiting evidence that now connects to an open incident.
   void AttachWaiting();
   void AddTimeline(Incident& incident, TimelineEntry entry);
@@ -121,6 +140,8 @@ class Correlator {
   static constexpr size_t kMaxPeaksKept = 10'000;
   std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;
+  core::TimeNs now_ = INT64_MIN;     // the latest event time seen
+  std::set<uint64_t> corroborated_;  // event ids (Symptom), until their incident closes
   std::set<uint64_t> dirty_;
   std::vector<uint64_t> closed_since_;  // closed since the last Advance
   uint64_t next_id_ = 1;

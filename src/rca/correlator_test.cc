@@ -378,5 +378,113 @@ TEST(CorrelatorTest, TrailingTraceEvidenceOpensAnIncidentWhenItRises) {
   EXPECT_EQ(c.Incidents()[0]->events[0].service, "payment");
 }
 
+// A service burning CPU to its limit and nothing else to see (its callers barely slowed): its CPU
+// use and its throttling rising together open an incident, led by it; either alone, or a gauge
+// odd for long with a fresh one, opens none.
+TEST(CorrelatorTest, RuntimeMetricsOfTwoKindsRisingTogetherOpenAnIncident) {
+  Correlator c;  // confirm_after: 1 minute
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(RuntimeEvent(1, "cart", "container_cpu_throttling_ratio", kNoon));
+  c.Advance(kNoon + 90 * kSec);
+  EXPECT_EQ(c.open_count(), 0u) << "throttling alone is evidence";
+  c.OnEvent(RuntimeEvent(2, "cart", "process_cpu_utilization_ratio", kNoon + 20 * kSec));
+  c.Advance(kNoon + 139 * kSec);
+  EXPECT_EQ(c.open_count(), 0u) << "listed once both have been high for two minutes";
+  c.Advance(kNoon + 140 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  ASSERT_EQ(c.Incidents().size(), 1u);
+  const Incident* i = c.Incidents()[0];
+  EXPECT_EQ(i->start_ns, kNoon);
+  EXPECT_EQ(i->events.size(), 2u);
+  EXPECT_EQ(i->candidates[0].service, "cart");
+
+  // Another service: a queue odd for ten minutes and a fresh GC pause agree on nothing new.
+  const core::TimeNs later = kNoon + 3600 * kSec;
+  c.OnEvent(RuntimeEvent(3, "catalog", "queue_depth", later - 600 * kSec));
+  c.OnEvent(RuntimeEvent(4, "catalog", "process_runtime_gc_pause_seconds", later));
+  // Two instances of one kind are one kind.
+  c.OnEvent(RuntimeEvent(5, "index", "container_cpu_throttling_ratio", later));
+  c.OnEvent(RuntimeEvent(6, "index", "container_cpu_throttling_ratio", later + kSec));
+  c.Advance(later + 5 * 60 * kSec);
+  EXPECT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents().size(), 1u);
+
+  CorrelatorConfig never;
+  never.runtime_kinds_to_open = 0;
+  Correlator off(never);
+  off.OnEvent(RuntimeEvent(1, "cart", "container_cpu_throttling_ratio", kNoon));
+  off.OnEvent(RuntimeEvent(2, "cart", "process_cpu_utilization_ratio", kNoon + 20 * kSec));
+  off.Advance(kNoon + 5 * 60 * kSec);
+  EXPECT_EQ(off.open_count(), 0u);
+}
+
+// Without symptoms, agreeing runtime metrics hold their incident open while two kinds are open;
+// beside symptoms they hold nothing (a throttling gauge and a queue may stay odd long after).
+TEST(CorrelatorTest, AgreeingRuntimeMetricsHoldAnIncidentOpenOnlyWithoutSymptoms) {
+  const core::TimeNs grace = CorrelatorConfig{}.grace_ns;
+  Correlator c;
+  c.UpdateGraph(ShopGraph());
+  auto cpu = RuntimeEvent(1, "cart", "process_cpu_utilization_ratio", kNoon);
+  auto throttling = RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon + 10 * kSec);
+  c.OnEvent(cpu);
+  c.OnEvent(throttling);
+  c.Advance(kNoon + 20 * 60 * kSec);
+  ASSERT_EQ(c.open_count(), 1u) << "both still open after 20 minutes";
+  cpu.open = false;
+  cpu.end_ns = kNoon + 21 * 60 * kSec;
+  c.OnEvent(cpu);
+  c.Advance(cpu.end_ns + grace - kSec);
+  EXPECT_EQ(c.open_count(), 1u) << "the grace from the last agreement";
+  c.Advance(cpu.end_ns + grace);
+  EXPECT_EQ(c.open_count(), 0u) << "throttling alone holds nothing";
+  ASSERT_EQ(c.Incidents().size(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->end_ns, cpu.end_ns);
+
+  // The same with a symptom of cart's: the incident ends with the symptom.
+  const core::TimeNs later = kNoon + 7200 * kSec;
+  Correlator d;
+  d.UpdateGraph(ShopGraph());
+  d.OnEvent(RuntimeEvent(1, "cart", "process_cpu_utilization_ratio", later));
+  d.OnEvent(RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", later + 10 * kSec));
+  auto slow = ServiceEvent(3, "cart", "p95_latency_ms", later + 20 * kSec);
+  d.OnEvent(slow);
+  d.Advance(later + 3 * 60 * kSec);
+  slow.open = false;
+  slow.end_ns = later + 4 * 60 * kSec;
+  d.OnEvent(slow);
+  d.Advance(slow.end_ns + grace);
+  EXPECT_EQ(d.open_count(), 0u) << "the CPU and the throttling are still open";
+  ASSERT_EQ(d.Incidents().size(), 1u);
+  EXPECT_EQ(d.Incidents()[0]->start_ns, later);
+}
+
+// An incident of agreeing runtime metrics alone takes in symptoms near it that began with it, not
+// a neighbour's errors minutes later (a deploy next door that its brief throttling explains not).
+TEST(CorrelatorTest, RuntimeMetricsAloneTakeInNoSymptomThatBeganMinutesLater) {
+  Correlator c(AtOnce());
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(RuntimeEvent(1, "cart", "process_cpu_utilization_ratio", kNoon));
+  c.OnEvent(RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon + 10 * kSec));
+  c.OnEvent(ServiceEvent(3, "checkout", "error_ratio", kNoon + 4 * 60 * kSec));
+  // Checkout's CPU as it restarts, near both: it joins checkout's errors and bridges nothing.
+  c.OnEvent(RuntimeEvent(4, "checkout", "process_cpu_utilization_ratio", kNoon + 250 * kSec));
+  c.Advance(kNoon + 5 * 60 * kSec);
+  ASSERT_EQ(c.open_count(), 2u);
+  for (const Incident* i : c.Incidents()) {
+    EXPECT_EQ(i->candidates[0].service, i->start_ns == kNoon ? "cart" : "checkout");
+    EXPECT_EQ(i->events.size(), 2u);
+  }
+
+  // Its own slower answers, a minute in, are its.
+  Correlator d(AtOnce());
+  d.UpdateGraph(ShopGraph());
+  d.OnEvent(RuntimeEvent(1, "cart", "process_cpu_utilization_ratio", kNoon));
+  d.OnEvent(RuntimeEvent(2, "cart", "container_cpu_throttling_ratio", kNoon + 10 * kSec));
+  d.OnEvent(ServiceEvent(3, "checkout", "p95_latency_ms", kNoon + 60 * kSec));
+  d.Advance(kNoon + 5 * 60 * kSec);
+  ASSERT_EQ(d.open_count(), 1u);
+  EXPECT_EQ(d.Incidents()[0]->events.size(), 3u);
+}
+
 }  // namespace
 }  // namespace augur::rca
