@@ -693,20 +693,21 @@ void SeriesModels::PeakAbove(std::string_view service,
   for (const auto& [key, m] : models_) {
     if (m->service != service || !family_matches(m->ref.family)) continue;
     const CompactPoint* peak = nullptr;
-    core::TimeNs start = INT64_MAX;  // the history's first high point
+    core::TimeNs first_high = INT64_MAX;  // the history's first high point
     int high = 0;
     double sum = 0;
     for (const CompactPoint& p : m->history) {
       if (p.t < from || p.t > to || !(p.value > p.expected) || !(p.score >= min_score)) continue;
       ++high;
       sum += p.value - p.expected;
-      start = std::min(start, p.t);
+      first_high = std::min(first_high, p.t);
       if (peak == nullptr || p.score > peak->score) peak = &p;
     }
     if (high < min_points) {
       peak = nullptr;
       sum = 0;
     }
+    bool peak_in_history = peak != nullptr;
     for (const Model::Rise& r : m->rises) {
       if (r.end < from || r.start > to) continue;
       const CompactPoint* p = nullptr;
@@ -717,18 +718,17 @@ void SeriesModels::PeakAbove(std::string_view service,
       } else {
         continue;
       }
-      if (peak == nullptr || p->score > peak->score) peak = p;
+      if (peak == nullptr || p->score > peak->score) {
+        peak = p;
+        peak_in_history = false;
+      }
       sum = std::max(sum, r.excess);  // the history holds the newest points of the newest rise
     }
     if (excess != nullptr) *excess = std::max(*excess, sum);
     if (peak == nullptr || !(peak->score > best->peak_score)) continue;
-    // The peak's rise began at its first point: the kept rise holding the peak, else (the
-    // history's high points alone) the first of them.
-    if (!m->history.empty() && peak >= &m->history.front() && peak <= &m->history.back()) {
-      start = std::min(start, peak->t);
-    } else {
-      start = peak->t;
-    }
+    // The peak's rise began at its first point: that of the kept rise holding the peak, or of the
+    // history's high points when the peak is one of them.
+    core::TimeNs start = peak_in_history ? first_high : peak->t;
     for (const Model::Rise& r : m->rises) {
       if (peak->t >= r.start && peak->t <= r.end) start = std::min(start, r.start);
     }

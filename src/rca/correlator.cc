@@ -116,7 +116,7 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     }
   }
   std::vector<uint64_t> matches;
-  size_t runtime_only = 0;  // matches without symptoms
+  std::vector<uint64_t> with_symptoms;  // of matches
   for (const auto& [id, incident] : open_) {
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
     // Evidence that was there well before the incident began (a gauge that has been odd for an
@@ -142,17 +142,12 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     }
     if (connected && (symptoms || !late_symptom)) {
       matches.push_back(id);
-      if (!symptoms) ++runtime_only;
+      if (symptoms) with_symptoms.push_back(id);
     }
   }
   // Evidence does not bridge an incident of agreeing runtime metrics alone to one with symptoms
   // (a restart's CPU next to a neighbour's brief throttling): it joins the latter.
-  if (!Symptom(event) && runtime_only > 0 && runtime_only < matches.size()) {
-    std::erase_if(matches, [&](uint64_t id) {
-      const std::vector<detect::AnomalyEvent>& events = open_.at(id).events;
-      return std::none_of(events.begin(), events.end(), IsSymptom);
-    });
-  }
+  if (!Symptom(event) && !with_symptoms.empty()) matches = std::move(with_symptoms);
   if (matches.empty()) {
     if (event.muted || event.dismissed || !event.open) return 0;
     if (!Symptom(event) && !Corroborated(event)) return 0;
@@ -244,7 +239,10 @@ bool Correlator::Corroborated(const detect::AnomalyEvent& event) {
     kinds.insert(k);
     agreeing.push_back(id);
   }
-  if (static_cast<int>(kinds.size()) < config_.runtime_kinds_to_open) return false;
+  if (static_cast<int>(kinds.size()) < config_.runtime_kinds_to_open ||
+      corroborated_.size() >= kMaxWaitingEvidence) {
+    return false;
+  }
   corroborated_.insert(event.id);
   corroborated_.insert(agreeing.begin(), agreeing.end());
   return true;

@@ -140,8 +140,10 @@ class Correlator {
   static constexpr size_t kMaxPeaksKept = 10'000;
   std::map<std::string, std::set<std::string>> tenants_;  // host -> services
   size_t placement_count_ = 0;
-  core::TimeNs now_ = INT64_MIN;     // the latest event time seen
-  std::set<uint64_t> corroborated_;  // event ids (Symptom), until their incident closes
+  core::TimeNs now_ = INT64_MIN;  // the latest event time seen
+  // Event ids (Symptom), erased as their incident closes; at most kMaxWaitingEvidence of them (an
+  // event that a full incident could not take keeps its id here).
+  std::set<uint64_t> corroborated_;
   std::set<uint64_t> dirty_;
   std::vector<uint64_t> closed_since_;  // closed since the last Advance
   uint64_t next_id_ = 1;

@@ -139,16 +139,24 @@ TEST(RankerTest, NoEventsNoCandidates) {
   EXPECT_TRUE(Ranker().Rank({}, ShopGraph(), {}, kNoon).empty());
 }
 
-// A noisy neighbour: cart is slow and throttled while its own CPU use is flat; index, on the same
-// node, burns CPU. Without the placement cart looks broken; with it, index is named.
-TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
+// Cart slow by itself and throttled at noon (its own CPU flat), and checkout, its caller, slow
+// after it: a node starved of CPU, and `more` events (ids from 5).
+std::vector<detect::AnomalyEvent> StarvedCart(std::vector<detect::AnomalyEvent> more) {
   std::vector<detect::AnomalyEvent> events = {
       ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
       ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
       ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
       RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
-      RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon),
   };
+  events.insert(events.end(), more.begin(), more.end());
+  return events;
+}
+
+// A noisy neighbour: cart is slow and throttled while its own CPU use is flat; index, on the same
+// node, burns CPU. Without the placement cart looks broken; with it, index is named.
+TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
+  std::vector<detect::AnomalyEvent> events =
+      StarvedCart({RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon)});
   auto alone = Ranker().Rank(events, ShopGraph(), {}, kNoon);
   ASSERT_FALSE(alone.empty());
   EXPECT_EQ(alone[0].service, "cart");
@@ -171,13 +179,8 @@ TEST(RankerTest, AServiceStarvedOfCpuNamesTheNeighbourThatBurnsIt) {
 // A neighbour whose CPU rose minutes after the node was throttled did not starve it: the throttled
 // node is the one to look at. Within neighbour_lead_ns it did.
 TEST(RankerTest, ANeighbourWhoseCpuRoseAfterTheThrottlingDidNotStarveIt) {
-  std::vector<detect::AnomalyEvent> events = {
-      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
-      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
-      ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
-      RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
-      RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon + 4 * 60 * kSec),
-  };
+  std::vector<detect::AnomalyEvent> events = StarvedCart(
+      {RuntimeEvent(5, "index", "process_cpu_utilization_ratio", kNoon + 4 * 60 * kSec)});
   Placements hosts = {{"cart", {"node-1"}}, {"index", {"node-1"}}, {"checkout", {"n3"}}};
   auto late = Ranker().Rank(events, ShopGraph(), {}, kNoon, &hosts);
   ASSERT_FALSE(late.empty());
@@ -199,14 +202,7 @@ TEST(RankerTest, TheNeighbourThatTookMostCpuIsTheOneThatStarves) {
   auto wobble = RuntimeEvent(6, "search", "process_cpu_utilization_ratio", kNoon);
   wobble.observed = 0.35;
   wobble.expected = 0.2;
-  std::vector<detect::AnomalyEvent> events = {
-      ServiceEvent(1, "checkout", "p95_latency_ms", kNoon + 10 * kSec),
-      ServiceEvent(2, "cart", "p95_latency_ms", kNoon),
-      ServiceEvent(3, "cart", "self_time_p95_ms", kNoon),
-      RuntimeEvent(4, "cart", "container_cpu_throttling_ratio", kNoon),
-      hog,
-      wobble,
-  };
+  std::vector<detect::AnomalyEvent> events = StarvedCart({hog, wobble});
   Placements hosts = {{"cart", {"node-1", "node-2"}},
                       {"index", {"node-2"}},
                       {"search", {"node-1"}},
