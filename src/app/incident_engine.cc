@@ -54,12 +54,12 @@ void IncidentEngine::Stop() {
 }
 
 template <typename T>
-void IncidentEngine::Enqueue(std::vector<T>& queue, const T& item) {
+void IncidentEngine::Enqueue(std::vector<T>& queue, const T& item, size_t limit) {
   {
     std::lock_guard lock(queue_mu_);
     if (events_.size() + changes_.size() + placements_.size() +
             waiting_count_.load(std::memory_order_relaxed) <
-        config_.max_queued) {
+        limit) {
       queue.push_back(item);
       return;
     }
@@ -67,9 +67,15 @@ void IncidentEngine::Enqueue(std::vector<T>& queue, const T& item) {
   dropped_total_->Add();
 }
 
-void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) { Enqueue(events_, event); }
+void IncidentEngine::OnEvent(const detect::AnomalyEvent& event) {
+  // Closes keep a reserve: without its close an event stays open in the correlator, and so does
+  // its incident.
+  Enqueue(events_, event, event.open ? config_.max_queued : 2 * config_.max_queued);
+}
 
-void IncidentEngine::OnChange(const model::ChangeEvent& change) { Enqueue(changes_, change); }
+void IncidentEngine::OnChange(const model::ChangeEvent& change) {
+  Enqueue(changes_, change, config_.max_queued);
+}
 
 void IncidentEngine::SetCpuPeakLookup(rca::CpuPeakLookup lookup) {
   std::lock_guard lock(mu_);
@@ -77,7 +83,7 @@ void IncidentEngine::SetCpuPeakLookup(rca::CpuPeakLookup lookup) {
 }
 
 void IncidentEngine::OnPlacement(const model::Placement& placement) {
-  Enqueue(placements_, placement);
+  Enqueue(placements_, placement, config_.max_queued);
 }
 
 void IncidentEngine::Run() {

@@ -6,7 +6,9 @@
 // Events reach the correlator in event-time order once every series shard's watermark has
 // passed them (shards progress at different speeds when telemetry arrives faster than real time).
 // Bounded: at most `max_queued` events, changes and placements wait; beyond that they are dropped
-// and counted (augur_rca_inputs_dropped_total). Queries take a snapshot under the engine's mutex.
+// and counted (augur_rca_inputs_dropped_total), except an event's close, which may take as many
+// places again (a dropped close would hold its incident open for good). Queries take a snapshot
+// under the engine's mutex.
 //
 // Thread-safe.
 #pragma once
@@ -78,10 +80,10 @@ class IncidentEngine {
 
  private:
   void Run();
-  // Queues `item` unless max_queued events, changes and placements already wait (then counts it
+  // Queues `item` unless `limit` events, changes and placements already wait (then counts it
   // dropped).
   template <typename T>
-  void Enqueue(std::vector<T>& queue, const T& item);
+  void Enqueue(std::vector<T>& queue, const T& item, size_t limit);
 
   IncidentEngineConfig config_;
   GraphSource graph_;

@@ -139,6 +139,11 @@ TEST_F(IncidentEngineTest, AFullQueueDropsAndCounts) {
   ASSERT_TRUE(engine.Start(nullptr, [] { return kNoon; }).ok());
   for (uint64_t i = 1; i <= 5; ++i) engine.OnEvent(rca::ServiceEvent(i, "cart", "rate", kNoon));
   EXPECT_EQ(metrics.Value("augur_rca_inputs_dropped"), 3);
+  // Closes have as many places again: a dropped one would hold its incident open for good.
+  for (uint64_t i = 1; i <= 3; ++i) {
+    engine.OnEvent(rca::ServiceEvent(i, "cart", "rate", kNoon, 0.99999, /*open=*/false));
+  }
+  EXPECT_EQ(metrics.Value("augur_rca_inputs_dropped"), 4);
 }
 
 }  // namespace

@@ -98,6 +98,12 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
   receiver.Stop(5000);
   pipeline.Drain();
   if (!run.ok()) return run;
+  if (const double dropped = metrics.Value("augur_rca_inputs_dropped"); dropped > 0) {
+    spdlog::warn(
+        "{} services: the correlator's queue was full and {} inputs were dropped: incidents may "
+        "be missing, or held open by an update that never came",
+        services, dropped);
+  }
 
   TopologyResult result;
   result.services = services;
