@@ -153,6 +153,16 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
       }
       auto it = by_id.find(f.incident_id);
       if (!f.detected || f.rank == 1 || it == by_id.end()) continue;
+      // The root cause's own events in the incident, and what it was ranked on.
+      int shown = 0;
+      for (const detect::AnomalyEvent& e : it->second->events) {
+        if (rca::NodeOf(e) != f.fault.root_cause && e.service != f.fault.root_cause) continue;
+        if (++shown > 8) break;
+        std::fprintf(stderr, "      event %s: %s of %s was %.4g against %.4g (score %.4g)\n",
+                     core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(), e.series.signal.c_str(),
+                     detect::DescribeSeries(e.series).c_str(), e.observed, e.expected,
+                     e.peak_score);
+      }
       const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank) : 2;  // and the root cause
       for (size_t k = 0; k < it->second->candidates.size() && k < ahead; ++k) {
         const rca::Candidate& c = it->second->candidates[k];

@@ -18,6 +18,9 @@ constexpr double kDispersionHalfLife = 360;
 // One window's squared Pearson residual counts at most this much (an outlier the score missed).
 constexpr double kMaxResidual2 = 50;
 constexpr double kMaxDispersion = 100;
+// From this many expected events in a window, the model's expectation is not bounded by the
+// long-run frequency.
+constexpr double kModelEvents = 10;
 
 namespace bm = boost::math;
 using Policy = bm::policies::policy<bm::policies::domain_error<bm::policies::ignore_error>,
@@ -63,6 +66,9 @@ double CountEvidence::Probability(const CountWindow& w, bool up) const {
   // soon follows a lasting excess of single events (one error in a window is a big step for a
   // series that is almost always 0), and would hide it.
   if (up && UnderOneEvent(w)) return f;
+  // Where the model expects many events in the window, a rise is tested against its expectation:
+  // a day's mean would hide a surge at night.
+  if (up && w.trials * w.expected >= kModelEvents) return w.expected;
   return up ? std::max(w.expected, f) : std::min(w.expected, f);
 }
 

@@ -7,7 +7,9 @@
 // Three refinements over the textbook tails, each learned per series from its normal windows:
 //  - the long-run frequency (forgetting, half-life a day of windows) bounds the expectation: a
 //    series that is always 0 still has some chance of a 1 (upward tests use the larger of the
-//    model's expectation and the frequency, downward tests the smaller);
+//    model's expectation and the frequency, downward tests the smaller), except that a rise where
+//    the model expects ten events or more in the window is tested against its expectation alone
+//    (a day's mean would hide a surge at night);
 //  - over-dispersion (quasi-likelihood, McCullagh and Nelder 1989): real counts vary more than
 //    Poisson or binomial draws (one trace fans out into a burst of calls, one bad request fails
 //    several retries), so counts are scaled by the mean squared Pearson residual of normal windows

@@ -83,6 +83,29 @@ TEST(CountEvidenceTest, ASparseSeriesIsJudgedByItsLongRunFrequency) {
   EXPECT_LT(c.Tail(Errors(3, 2, 0.3)), 1e-6);
 }
 
+// Requests to an entry point over a day: 10/s by day, 3/s by night. At night a surge to 8/s is
+// tested against the model's 3/s, not against the day's mean of 6.5/s, which would hide it.
+TEST(CountEvidenceTest, ARiseAtNightIsJudgedByTheModelsExpectation) {
+  std::mt19937_64 rng(11);
+  CountEvidence c;
+  for (int i = 0; i < 8640; ++i) {
+    const double rate = i < 4320 ? 10 : 3;
+    std::poisson_distribution<int> requests(rate * 10);
+    const CountWindow w{CountWindow::Kind::kPoisson, 10, static_cast<double>(requests(rng)), rate,
+                        false};
+    c.Learn(w);
+    c.Push(w);
+  }
+  EXPECT_NEAR(c.frequency(CountWindow::Kind::kPoisson), 6.5, 1);
+  EXPECT_LT(c.dispersion(), 1.5);
+  EXPECT_LT(c.Tail({CountWindow::Kind::kPoisson, 10, 80, 3, true}), 1e-6);
+  // An idle series (under ten events a window) keeps the long-run bound: 1 event where the model
+  // expects 0.0001/s is nothing new for a series that sees about 0.05/s.
+  CountEvidence idle;
+  for (int i = 0; i < 8640; ++i) idle.Learn({CountWindow::Kind::kPoisson, 10, i % 2 == 0, 0.05});
+  EXPECT_GT(idle.Tail({CountWindow::Kind::kPoisson, 10, 1, 1e-4, true}), 0.1);
+}
+
 // A low-volume series a little off in every window: no window alone, nor three together, says much,
 // but two minutes of it do.
 TEST(CountEvidenceTest, ASteadySmallExcessAtLowVolumeIsHeardWithinMinutes) {
