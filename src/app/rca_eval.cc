@@ -130,6 +130,19 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
     std::vector<detect::AnomalyEvent> events = pipeline.Anomalies(detect::EventFilter{});
     std::map<uint64_t, const rca::Incident*> by_id;
     for (const rca::Incident& in : found) by_id[in.id] = &in;
+    // Up to 8 events that `pick` takes, one line each.
+    auto show = [](const std::vector<detect::AnomalyEvent>& from, auto pick) {
+      int shown = 0;
+      for (const detect::AnomalyEvent& e : from) {
+        if (!pick(e)) continue;
+        if (++shown > 8) break;
+        std::fprintf(stderr, "      %s %s: %s of %s was %.4g against %.4g (score %.4g)%s\n",
+                     core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
+                     e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str(),
+                     e.series.signal.c_str(), detect::DescribeSeries(e.series).c_str(), e.observed,
+                     e.expected, e.peak_score, rca::IsSymptom(e) ? " symptom" : "");
+      }
+    };
     for (const eval::FaultOutcome& f : result.outcomes) {
       std::string top;
       for (const std::string& c : f.top) top += (top.empty() ? "" : ", ") + c;
@@ -140,29 +153,16 @@ absl::StatusOr<TopologyResult> RunTopology(const RcaEvalOptions& o, int services
       if (f.rank != 1) std::fprintf(stderr, "    injected: %s\n", f.fault.description.c_str());
       if (!f.detected) {
         // What the detectors saw during it (no incident took it), among the events still held.
-        int shown = 0;
-        for (const detect::AnomalyEvent& e : events) {
-          if (e.start_ns < f.fault.start_ns || e.start_ns > f.fault.end_ns) continue;
-          if (++shown > 8) break;
-          std::fprintf(stderr, "      %s %s: %s of %s (score %.4g)%s\n",
-                       core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(),
-                       e.open ? "open" : core::FormatRfc3339(e.end_ns).substr(11, 8).c_str(),
-                       e.series.signal.c_str(), detect::DescribeSeries(e.series).c_str(),
-                       e.peak_score, rca::IsSymptom(e) ? " symptom" : "");
-        }
+        show(events, [&](const detect::AnomalyEvent& e) {
+          return e.start_ns >= f.fault.start_ns && e.start_ns <= f.fault.end_ns;
+        });
       }
       auto it = by_id.find(f.incident_id);
       if (!f.detected || f.rank == 1 || it == by_id.end()) continue;
       // The root cause's own events in the incident, and what it was ranked on.
-      int shown = 0;
-      for (const detect::AnomalyEvent& e : it->second->events) {
-        if (rca::NodeOf(e) != f.fault.root_cause && e.service != f.fault.root_cause) continue;
-        if (++shown > 8) break;
-        std::fprintf(stderr, "      event %s: %s of %s was %.4g against %.4g (score %.4g)\n",
-                     core::FormatRfc3339(e.start_ns).substr(11, 8).c_str(), e.series.signal.c_str(),
-                     detect::DescribeSeries(e.series).c_str(), e.observed, e.expected,
-                     e.peak_score);
-      }
+      show(it->second->events, [&](const detect::AnomalyEvent& e) {
+        return rca::NodeOf(e) == f.fault.root_cause || e.service == f.fault.root_cause;
+      });
       const size_t ahead = f.rank > 0 ? static_cast<size_t>(f.rank) : 2;  // and the root cause
       for (size_t k = 0; k < it->second->candidates.size() && k < ahead; ++k) {
         const rca::Candidate& c = it->second->candidates[k];
