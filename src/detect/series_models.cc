@@ -97,12 +97,20 @@ CountWindow CountOf(const ObserveContext& c, const Assessment& a) {
       break;
     case ObserveContext::Counting::kExceedances: {
       w.kind = CountWindow::Kind::kExceedances;
+      // Requests in buckets above the expected p95 count whole; in the bucket that holds it, by
+      // the share of the bucket above it (spread evenly, as the quantile itself is interpolated:
+      // a slowdown that stays inside one wide bucket, 10-50 ms, is otherwise not counted at all).
       double lower = 0;
       for (size_t i = 0; i < c.histogram.size(); ++i) {
         const double n = static_cast<double>(c.histogram[i]);
         w.trials += n;
-        if (lower >= a.expected) w.events += n;
-        if (i < c.bounds.size()) lower = c.bounds[i] * c.bounds_scale;
+        const double upper = i < c.bounds.size() ? c.bounds[i] * c.bounds_scale : lower;
+        if (lower >= a.expected) {
+          w.events += n;
+        } else if (upper > a.expected) {
+          w.events += n * (upper - a.expected) / (upper - lower);
+        }
+        lower = upper;
       }
       w.expected = CountEvidence::kExceedanceShare;
       break;
@@ -365,7 +373,7 @@ void SeriesModels::Observe(Slot* slot, absl::FunctionRef<SeriesRef()> ref, std::
 
 void SeriesModels::ObserveModel(Model& m, core::TimeNs t, double value,
                                 const ObserveContext* context) {
-  points_->Add();
+  ++unreported_points_;
   m.last_seen = t;
   // A gap: nothing to show, and nothing for the detector (which learns nothing from one); a long
   // one ends an open event.
@@ -508,7 +516,7 @@ void SeriesModels::ObserveService(std::string_view service, core::TimeNs t,
   Forest& f = *it->second;
   f.last = f.forest.Update(values);
   f.last_seen = t;
-  points_->Add();
+  ++unreported_points_;
 
   // The forest's event runs through the same tracking as a univariate model's.
   std::vector<Contribution> contributions;
@@ -532,6 +540,12 @@ void SeriesModels::ObserveService(std::string_view service, core::TimeNs t,
   Track(shim, t, a, &contributions);
   f.tracker = shim.tracker;
   f.event = std::move(shim.event);
+}
+
+void SeriesModels::ReportPoints() {
+  if (unreported_points_ == 0) return;
+  points_->Add(unreported_points_);
+  unreported_points_ = 0;
 }
 
 void SeriesModels::ExpireIdle(core::TimeNs now) {

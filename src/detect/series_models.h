@@ -179,6 +179,10 @@ class SeriesModels {
 
   // Drops models not observed for the idle timeout (event time) and parked models as old.
   void ExpireIdle(core::TimeNs now);
+  // Adds the points scored since the last call to augur_detect_points. The counter is shared by
+  // the shards, so the owner reports after each batch of work, not at each point (that bounced
+  // the counter's cache line between the shards' cores at every point).
+  void ReportPoints();
 
   void SetApiMutes(std::vector<Mute> mutes);
   void SetSensitivityRules(std::vector<SensitivityRule> rules);
@@ -278,7 +282,8 @@ class SeriesModels {
 
   EventSink sink_;
   core::Counter* events_opened_;
-  core::Counter* points_;
+  core::Counter* points_;  // augur_detect_points: ReportPoints adds unreported_points_
+  uint64_t unreported_points_ = 0;
   core::Counter* restored_;
 };
 

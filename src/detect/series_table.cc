@@ -372,6 +372,7 @@ void SeriesTable::CloseWindows() {
     CloseWindow(next_close_);
     next_close_ += window;
   }
+  models_.ReportPoints();
 }
 
 void SeriesTable::CloseWindow(core::TimeNs start) {
@@ -786,6 +787,7 @@ void SeriesTable::NoteStart(Service& service, IngestedSeries& s, const model::Me
 void SeriesTable::ConsumeMetrics(const model::MetricBatch& batch,
                                  std::span<const uint32_t> point_indices) {
   for (uint32_t i : point_indices) AddIngested(batch, batch.points[i]);
+  models_.ReportPoints();
 }
 
 void SeriesTable::ExpireIdle(core::TimeNs now) {
