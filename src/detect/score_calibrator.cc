@@ -8,7 +8,8 @@
 namespace augur::detect {
 namespace {
 
-constexpr uint8_t kStateVersion = 1;
+// 2: the running total of the weights (version 1 states sum their bins instead).
+constexpr uint8_t kStateVersion = 2;
 // log(bin upper edge / bin lower edge).
 const double kLogRatio =
     std::log(ScoreCalibrator::kMaxRaw / ScoreCalibrator::kMinRaw) / ScoreCalibrator::kBins;
@@ -74,6 +75,7 @@ size_t ScoreCalibrator::count() const { return count_; }
 void ScoreCalibrator::Learn(double raw) {
   if (std::isnan(raw)) return;
   bins_[BinOf(raw)] += increment_;
+  total_ += increment_;
   increment_ *= kGrowth;
   if (increment_ > kRenormalizeAbove) Renormalize();
   if (count_ < UINT32_MAX) ++count_;
@@ -81,7 +83,12 @@ void ScoreCalibrator::Learn(double raw) {
 
 void ScoreCalibrator::Renormalize() {
   float scale = 1.0f / increment_;
-  for (float& w : bins_) w *= scale;
+  // The running total drifts from the bins' sum by rounding; it starts again from their sum.
+  total_ = 0;
+  for (float& w : bins_) {
+    w *= scale;
+    total_ += w;
+  }
   increment_ = 1;
 }
 
@@ -134,8 +141,7 @@ ScoreCalibrator::Tail ScoreCalibrator::FitTail(double total) const {
 
 double ScoreCalibrator::Score(double raw) const {
   if (count_ == 0 || std::isnan(raw)) return 0;
-  double total = 0;
-  for (float w : bins_) total += w;
+  const double total = total_;
   if (!(total > 0)) return 0;
   // Below the tail's threshold u the score is the learned distribution's own: most points are,
   // and they need no tail fit.
@@ -161,8 +167,7 @@ double ScoreCalibrator::Score(double raw) const {
 
 double ScoreCalibrator::Quantile(double p) const {
   if (count_ == 0 || std::isnan(p)) return std::nan("");
-  double total = 0;
-  for (float w : bins_) total += w;
+  const double total = total_;
   if (!(total > 0)) return std::nan("");
   p = std::clamp(p, 0.0, 1.0);
   Tail tail = FitTail(total);
@@ -187,26 +192,35 @@ void ScoreCalibrator::Save(std::string* out) const {
   for (float b : bins_) w.Put(b);
   w.Put(increment_);
   w.Put(count_);
+  w.Put(total_);
 }
 
 absl::Status ScoreCalibrator::Restore(std::string_view* in) {
   core::BinaryReader r(*in);
   uint8_t version = 0;
   if (!r.Get(&version)) return absl::InvalidArgumentError("score calibrator: truncated state");
-  if (version != kStateVersion) {
+  if (version != 1 && version != kStateVersion) {
     return absl::InvalidArgumentError("score calibrator: unknown state version");
   }
   float bins[kBins];
   float increment = 0;
   uint32_t count = 0;
+  double total = 0;
   for (float& b : bins) r.Get(&b);
   r.Get(&increment);
   r.Get(&count);
+  if (version >= 2) r.Get(&total);
   if (!r.ok()) return absl::InvalidArgumentError("score calibrator: truncated state");
+  double sum = 0;
   for (float b : bins) {
     if (!(b >= 0) || !std::isfinite(b)) {
       return absl::InvalidArgumentError("score calibrator: corrupt weights");
     }
+    sum += b;
+  }
+  if (version < 2) total = sum;
+  if (!(total >= 0) || !std::isfinite(total)) {
+    return absl::InvalidArgumentError("score calibrator: corrupt weights");
   }
   if (!(increment >= 1) || !(increment <= kRenormalizeAbove * kGrowth)) {
     return absl::InvalidArgumentError("score calibrator: corrupt weights");
@@ -214,6 +228,7 @@ absl::Status ScoreCalibrator::Restore(std::string_view* in) {
   std::copy(std::begin(bins), std::end(bins), bins_);
   increment_ = increment;
   count_ = count;
+  total_ = total;
   *in = r.rest();
   return absl::OkStatus();
 }
