@@ -67,8 +67,9 @@ class ScoreCalibrator {
   Tail FitTail(double total) const;
   void Renormalize();
 
-  // The fields Score reads for every point come first, so that a score of a usual (small) value
-  // reads one cache line: scoring walks every series' calibrators once a window, from memory.
+  // The fields Score reads for every point come first, so that scoring a usual value (a few
+  // scales at most) reads the first one or two of the four cache lines, not all of them: scoring
+  // walks every series' calibrators once a window, from memory.
   double total_ = 0;     // the sum of bins_, kept as values are learned
   float increment_ = 1;  // weight of the next learned value
   uint32_t count_ = 0;
