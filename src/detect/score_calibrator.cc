@@ -219,8 +219,9 @@ absl::Status ScoreCalibrator::Restore(std::string_view* in) {
     sum += b;
   }
   if (version < 2) total = sum;
-  if (!(total >= 0) || !std::isfinite(total)) {
-    return absl::InvalidArgumentError("score calibrator: corrupt weights");
+  // The running total differs from the bins' sum by rounding only (Renormalize resets it).
+  if (!std::isfinite(total) || !(std::abs(total - sum) <= 0.5 * sum)) {
+    return absl::InvalidArgumentError("score calibrator: total weight disagrees with its bins");
   }
   if (!(increment >= 1) || !(increment <= kRenormalizeAbove * kGrowth)) {
     return absl::InvalidArgumentError("score calibrator: corrupt weights");

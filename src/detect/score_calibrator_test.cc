@@ -129,6 +129,13 @@ TEST(ScoreCalibratorTest, RestoreRejectsGarbage) {
   std::memcpy(negative.data() + 1, &minus_one, sizeof(float));
   std::string_view neg = negative;
   EXPECT_FALSE(c.Restore(&neg).ok());
+  std::string no_total = state;  // bins that say 1, a running total that says 0
+  const double zero = 0;
+  std::memcpy(no_total.data() + no_total.size() - sizeof(double), &zero, sizeof(double));
+  std::string_view nt = no_total;
+  const absl::Status s = c.Restore(&nt);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("total weight"), std::string_view::npos) << s.message();
   EXPECT_EQ(c.count(), 1u);  // unchanged
 }
 
