@@ -1,23 +1,21 @@
-// OTLP/gRPC export with the generated TraceService, MetricsService and LogsService stubs.
+// OTLP/gRPC export: unary calls to TraceService, MetricsService and LogsService's Export through
+// a generic stub.
 #include <chrono>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <utility>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 
-#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "sim/otlp_sender.h"
 #include "sim/text.h"
 
 namespace augur::sim {
 
 namespace {
-
-namespace logs_svc = opentelemetry::proto::collector::logs::v1;
-namespace metrics_svc = opentelemetry::proto::collector::metrics::v1;
-namespace trace_svc = opentelemetry::proto::collector::trace::v1;
 
 constexpr auto kCallTimeout = std::chrono::seconds(10);
 
@@ -42,42 +40,61 @@ ExportAttempt Classify(const grpc::Status& status) {
   return attempt;
 }
 
+// The generic stub sends the request's bytes as they are: a message payload is serialized here,
+// a wire-encoded one goes out without a copy into message objects.
+std::string_view MethodOf(Signal signal) {
+  switch (signal) {
+    case Signal::kTraces:
+      return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+    case Signal::kMetrics:
+      return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+    case Signal::kLogs:
+      return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+  }
+  return "";
+}
+
 class GrpcSender : public OtlpSender {
  public:
   GrpcSender(std::shared_ptr<grpc::Channel> channel, std::string target, bool gzip)
-      : channel_(std::move(channel)),
-        target_(std::move(target)),
-        gzip_(gzip),
-        traces_(trace_svc::TraceService::NewStub(channel_)),
-        metrics_(metrics_svc::MetricsService::NewStub(channel_)),
-        logs_(logs_svc::LogsService::NewStub(channel_)) {}
+      : channel_(std::move(channel)), target_(std::move(target)), gzip_(gzip), stub_(channel_) {}
+
+  ~GrpcSender() override {
+    cq_.Shutdown();
+    void* tag;
+    bool ok;
+    while (cq_.Next(&tag, &ok)) {
+    }
+  }
 
   ExportAttempt Export(const ExportPayload& payload) override {
+    grpc::ByteBuffer request;
+    if (payload.message == nullptr) {
+      grpc::Slice slice(payload.bytes);
+      request = grpc::ByteBuffer(&slice, 1);
+    } else {
+      bool own_buffer = false;
+      const grpc::Status serialized =
+          grpc::SerializationTraits<google::protobuf::Message>::Serialize(*payload.message,
+                                                                          &request, &own_buffer);
+      if (!serialized.ok()) return Classify(serialized);
+    }
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
     if (gzip_) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
-    switch (payload.signal) {
-      case Signal::kTraces: {
-        trace_svc::ExportTraceServiceResponse response;
-        return Classify(traces_->Export(
-            &context, static_cast<const trace_svc::ExportTraceServiceRequest&>(*payload.message),
-            &response));
-      }
-      case Signal::kMetrics: {
-        metrics_svc::ExportMetricsServiceResponse response;
-        return Classify(metrics_->Export(
-            &context,
-            static_cast<const metrics_svc::ExportMetricsServiceRequest&>(*payload.message),
-            &response));
-      }
-      case Signal::kLogs: {
-        logs_svc::ExportLogsServiceResponse response;
-        return Classify(logs_->Export(
-            &context, static_cast<const logs_svc::ExportLogsServiceRequest&>(*payload.message),
-            &response));
-      }
+    std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> call =
+        stub_.PrepareUnaryCall(&context, std::string(MethodOf(payload.signal)), request, &cq_);
+    call->StartCall();
+    grpc::ByteBuffer response;
+    grpc::Status status;
+    call->Finish(&response, &status, this);
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq_.Next(&tag, &ok) || tag != this || !ok) {
+      return {ExportAttempt::Outcome::kFatal, absl::InternalError("OTLP/gRPC export: call lost"),
+              0};
     }
-    return {ExportAttempt::Outcome::kFatal, absl::InternalError("unknown signal"), 0};
+    return Classify(status);
   }
 
   absl::Status CheckReachable(core::TimeNs timeout_ns) override {
@@ -100,9 +117,8 @@ class GrpcSender : public OtlpSender {
   std::shared_ptr<grpc::Channel> channel_;
   std::string target_;
   bool gzip_;
-  std::unique_ptr<trace_svc::TraceService::Stub> traces_;
-  std::unique_ptr<metrics_svc::MetricsService::Stub> metrics_;
-  std::unique_ptr<logs_svc::LogsService::Stub> logs_;
+  grpc::GenericStub stub_;
+  grpc::CompletionQueue cq_;  // this sender's calls, one at a time
 };
 
 }  // namespace

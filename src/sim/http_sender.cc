@@ -24,7 +24,12 @@ class HttpSender : public OtlpSender {
   ExportAttempt Export(const ExportPayload& payload) override {
     ExportAttempt attempt;
     std::string body;
-    if (json_) {
+    if (payload.message == nullptr && !json_) {
+      body = payload.bytes;  // already serialized
+    } else if (payload.message == nullptr) {
+      return {ExportAttempt::Outcome::kFatal,
+              absl::InternalError("OTLP/HTTP JSON: the request was serialized, not a message"), 0};
+    } else if (json_) {
       absl::StatusOr<std::string> encoded = ToOtlpJson(*payload.message);
       if (!encoded.ok()) return {ExportAttempt::Outcome::kRejected, encoded.status(), 0};
       body = *std::move(encoded);

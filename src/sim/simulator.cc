@@ -21,6 +21,7 @@
 #include "sim/otlp_request_builder.h"
 #include "sim/otlp_resources.h"
 #include "sim/otlp_sender.h"
+#include "sim/otlp_wire_encoder.h"
 #include "sim/request_recorder.h"
 #include "sim/runtime_metrics.h"
 #include "sim/scenario.h"
@@ -220,8 +221,13 @@ absl::Status Simulator::Impl::Run() {
     traces.set_instance_load(&load);
   }
 
+  // Spans and log records go out encoded straight to the wire, unless something needs the request
+  // as a message (a recording, or JSON bodies): then through the message builders.
+  const bool as_messages = recorder != nullptr || options.protocol == Protocol::kHttpJson;
   TraceRequestBuilder span_requests(&resources);
   LogRequestBuilder log_requests(&resources);
+  TraceWireEncoder span_wire(&resources);
+  LogWireEncoder log_wire(&resources);
   PendingTraces pending;
   TelemetryBuffer housekeeping;
   auto submit = [&](ExportPayload payload) {
@@ -230,19 +236,33 @@ absl::Status Simulator::Impl::Run() {
     }
     dispatcher.Submit(std::move(payload));
   };
-  auto release = [&](const TelemetryBuffer& b) {
+  auto release_into = [&](auto& spans, auto& logs, const TelemetryBuffer& b) {
     for (const SimSpan& s : b.spans) {
-      span_requests.Add(b, s);
-      if (span_requests.size() >= static_cast<uint64_t>(batch)) submit(span_requests.Take());
+      spans.Add(b, s);
+      if (spans.size() >= static_cast<uint64_t>(batch)) submit(spans.Take());
     }
     for (const SimLogRecord& r : b.logs) {
-      log_requests.Add(b, r);
-      if (log_requests.size() >= static_cast<uint64_t>(batch)) submit(log_requests.Take());
+      logs.Add(b, r);
+      if (logs.size() >= static_cast<uint64_t>(batch)) submit(logs.Take());
     }
   };
+  auto release = [&](const TelemetryBuffer& b) {
+    if (as_messages) {
+      release_into(span_requests, log_requests, b);
+    } else {
+      release_into(span_wire, log_wire, b);
+    }
+  };
+  auto flush_from = [&](auto& spans, auto& logs) {
+    if (!spans.empty()) submit(spans.Take());
+    if (!logs.empty()) submit(logs.Take());
+  };
   auto flush = [&] {
-    if (!span_requests.empty()) submit(span_requests.Take());
-    if (!log_requests.empty()) submit(log_requests.Take());
+    if (as_messages) {
+      flush_from(span_requests, log_requests);
+    } else {
+      flush_from(span_wire, log_wire);
+    }
   };
   auto report = [&](core::TimeNs t) {
     if (metrics) {

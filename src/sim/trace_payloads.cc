@@ -6,10 +6,10 @@
 
 #include "sim/fleet.h"
 #include "sim/otlp_resources.h"
+#include "sim/otlp_wire_encoder.h"
 #include "sim/simulator.h"
 #include "sim/telemetry_buffer.h"
 #include "sim/trace_generator.h"
-#include "sim/trace_wire_encoder.h"
 #include "sim/traffic.h"
 
 namespace augur::sim {
@@ -44,7 +44,7 @@ std::vector<std::string> GenerateTracePayloads(int services, int count, int span
     for (const SimSpan& span : buffer.spans) {
       encoder.Add(buffer, span);
       if (encoder.size() == static_cast<uint64_t>(spans_per_request)) {
-        out.push_back(encoder.Finish());
+        out.push_back(encoder.Take().bytes);
         if (static_cast<int>(out.size()) == count) break;
       }
     }
