@@ -15,6 +15,10 @@ namespace augur::sim {
 
 enum class Signal : uint8_t { kTraces, kMetrics, kLogs };
 
+// How a request is made: protobuf messages (which OTLP/JSON and recordings need), or written
+// straight to the protobuf wire format (otlp_wire_encoder.h).
+enum class RequestEncoding : uint8_t { kMessages, kWire };
+
 struct ExportPayload {
   Signal signal = Signal::kTraces;
   std::unique_ptr<google::protobuf::Arena> arena;

@@ -1,6 +1,8 @@
 #include "sim/otlp_request_builder.h"
 
 #include <span>
+#include <string_view>
+#include <type_traits>
 
 namespace augur::sim {
 
@@ -9,10 +11,12 @@ namespace {
 using google::protobuf::Arena;
 using google::protobuf::RepeatedPtrField;
 using opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
+using opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using opentelemetry::proto::common::v1::KeyValue;
 namespace trace_pb = opentelemetry::proto::trace::v1;
 namespace logs_pb = opentelemetry::proto::logs::v1;
+namespace metrics_pb = opentelemetry::proto::metrics::v1;
 
 // W3C trace flags: sampled.
 constexpr uint32_t kSampled = 0x01;
@@ -46,6 +50,43 @@ void CopyAttributes(std::span<const SimAttribute> attributes, RepeatedPtrField<K
 std::span<const SimAttribute> AttributesOf(const TelemetryBuffer& buffer, uint32_t begin,
                                            uint32_t count) {
   return std::span<const SimAttribute>(buffer.attributes).subspan(begin, count);
+}
+
+void SetGauge(metrics_pb::Metric* m, std::string_view name, std::string_view unit, double value,
+              core::TimeNs t) {
+  m->set_name(name.data(), name.size());
+  m->set_unit(unit.data(), unit.size());
+  auto* p = m->mutable_gauge()->add_data_points();
+  p->set_time_unix_nano(static_cast<uint64_t>(t));
+  p->set_as_double(value);
+}
+
+void SetIntGauge(metrics_pb::Metric* m, std::string_view name, std::string_view unit, int64_t value,
+                 core::TimeNs t) {
+  m->set_name(name.data(), name.size());
+  m->set_unit(unit.data(), unit.size());
+  auto* p = m->mutable_gauge()->add_data_points();
+  p->set_time_unix_nano(static_cast<uint64_t>(t));
+  p->set_as_int(value);
+}
+
+// A cumulative sum; `value` is an int64_t or a double.
+template <typename T>
+void SetSum(metrics_pb::Metric* m, std::string_view name, std::string_view unit, bool monotonic,
+            T value, core::TimeNs start, core::TimeNs t) {
+  m->set_name(name.data(), name.size());
+  m->set_unit(unit.data(), unit.size());
+  auto* sum = m->mutable_sum();
+  sum->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  sum->set_is_monotonic(monotonic);
+  auto* p = sum->add_data_points();
+  p->set_start_time_unix_nano(static_cast<uint64_t>(start));
+  p->set_time_unix_nano(static_cast<uint64_t>(t));
+  if constexpr (std::is_same_v<T, double>) {
+    p->set_as_double(value);
+  } else {
+    p->set_as_int(value);
+  }
 }
 
 }  // namespace
@@ -160,6 +201,71 @@ void LogRequestBuilder::Add(const TelemetryBuffer& buffer, const SimLogRecord& r
 }
 
 ExportPayload LogRequestBuilder::Take() {
+  ExportPayload out = std::move(payload_);
+  Reset();
+  return out;
+}
+
+MetricRequestBuilder::MetricRequestBuilder(const OtlpResources* resources)
+    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
+  Reset();
+}
+
+void MetricRequestBuilder::Reset() {
+  for (uint32_t i : touched_) by_resource_[i] = nullptr;
+  touched_.clear();
+  payload_ = ExportPayload{};
+  payload_.signal = Signal::kMetrics;
+  payload_.arena = NewRequestArena();
+  request_ = Arena::CreateMessage<ExportMetricsServiceRequest>(payload_.arena.get());
+  payload_.message = request_;
+}
+
+void MetricRequestBuilder::Add(const SimInstanceMetrics& m) {
+  const int resource = resources_->ResourceIndexAt(static_cast<int>(m.instance), m.time_ns);
+  metrics_pb::ScopeMetrics*& sm = by_resource_[resource];
+  if (sm == nullptr) {
+    metrics_pb::ResourceMetrics* rm = request_->add_resource_metrics();
+    *rm->mutable_resource() = resources_->resource(resource);
+    sm = rm->add_scope_metrics();
+    *sm->mutable_scope() = resources_->scope(static_cast<int>(m.instance));
+    touched_.push_back(resource);
+  }
+  SetGauge(sm->add_metrics(), "process.cpu.utilization", "1", m.cpu_utilization, m.time_ns);
+  SetSum(sm->add_metrics(), "process.cpu.time", "s", /*monotonic=*/true, m.cpu_time_s, m.start_ns,
+         m.time_ns);
+  SetGauge(sm->add_metrics(), "container.cpu.throttling_ratio", "1", m.throttling_ratio, m.time_ns);
+  SetSum(sm->add_metrics(), "process.memory.usage", "By", /*monotonic=*/false, m.memory_bytes,
+         m.start_ns, m.time_ns);
+
+  metrics_pb::Metric* gc = sm->add_metrics();
+  gc->set_name(m.java ? "jvm.gc.duration" : "process.runtime.gc.pause");
+  gc->set_unit("s");
+  auto* hist = gc->mutable_histogram();
+  hist->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
+  auto* hp = hist->add_data_points();
+  hp->set_start_time_unix_nano(static_cast<uint64_t>(m.start_ns));
+  hp->set_time_unix_nano(static_cast<uint64_t>(m.time_ns));
+  hp->set_count(m.gc_count);
+  hp->set_sum(m.gc_sum_s);
+  for (uint64_t c : m.gc_bucket_counts) hp->add_bucket_counts(c);
+  for (double b : m.gc_bounds_s) hp->add_explicit_bounds(b);
+  if (m.java) {
+    auto* name = hp->add_attributes();
+    name->set_key("jvm.gc.name");
+    name->mutable_value()->set_string_value("G1 Young Generation");
+    auto* action = hp->add_attributes();
+    action->set_key("jvm.gc.action");
+    action->mutable_value()->set_string_value("end of minor GC");
+  }
+
+  SetIntGauge(sm->add_metrics(), "queue.depth", "{request}", m.queue_depth, m.time_ns);
+  SetSum(sm->add_metrics(), "app.server.requests", "{request}", /*monotonic=*/true,
+         m.requests_total, m.start_ns, m.time_ns);
+  payload_.items += kRuntimeMetricsPerInstance;
+}
+
+ExportPayload MetricRequestBuilder::Take() {
   ExportPayload out = std::move(payload_);
   Reset();
   return out;

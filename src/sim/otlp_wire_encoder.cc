@@ -123,6 +123,77 @@ void PutAttribute(std::string& out, uint32_t field, const SimAttribute& a) {
   PutAnyValue(out, a);
 }
 
+// A length-delimited field whose content `build` appends (small nested messages: the content is
+// built first to know its length).
+template <typename Build>
+void PutMessage(std::string& out, uint32_t field, Build&& build) {
+  std::string inner;
+  build(inner);
+  PutLenField(out, field, inner);
+}
+
+void PutDouble(std::string& out, uint32_t field, double v) {
+  uint64_t bits;
+  std::memcpy(&bits, &v, 8);
+  PutFixed64(out, field, bits);
+}
+
+// A NumberDataPoint: start 2 (left out when 0), time 3, as_double 4 or as_int 6 (sfixed64).
+struct NumberPoint {
+  core::TimeNs start_ns = 0;
+  core::TimeNs time_ns = 0;
+  bool is_double = true;
+  double as_double = 0;
+  int64_t as_int = 0;
+};
+
+void PutNumberPoint(std::string& out, const NumberPoint& p) {
+  PutMessage(out, 1, [&](std::string& o) {  // Gauge / Sum .data_points
+    if (p.start_ns != 0) PutFixed64(o, 2, static_cast<uint64_t>(p.start_ns));
+    PutFixed64(o, 3, static_cast<uint64_t>(p.time_ns));
+    if (p.is_double) {
+      PutDouble(o, 4, p.as_double);
+    } else {
+      PutFixed64(o, 6, static_cast<uint64_t>(p.as_int));
+    }
+  });
+}
+
+constexpr uint32_t kCumulative = 2;  // AggregationTemporality
+
+// ScopeMetrics.metrics (2): a Metric with name 1, unit 3 and its data (gauge 5, sum 7,
+// histogram 9) as `data` appends it.
+template <typename Data>
+void PutMetric(std::string& out, std::string_view name, std::string_view unit, Data&& data) {
+  PutMessage(out, 2, [&](std::string& m) {
+    PutLenField(m, 1, name);
+    if (!unit.empty()) PutLenField(m, 3, unit);
+    data(m);
+  });
+}
+
+void PutGauge(std::string& out, std::string_view name, std::string_view unit,
+              const NumberPoint& p) {
+  PutMetric(out, name, unit, [&](std::string& m) {
+    PutMessage(m, 5, [&](std::string& g) { PutNumberPoint(g, p); });
+  });
+}
+
+void PutSum(std::string& out, std::string_view name, std::string_view unit, bool monotonic,
+            const NumberPoint& p) {
+  PutMetric(out, name, unit, [&](std::string& m) {
+    PutMessage(m, 7, [&](std::string& sum) {
+      PutNumberPoint(sum, p);
+      PutTag(sum, 2, kVarint);
+      PutVarint(sum, kCumulative);
+      if (monotonic) {
+        PutTag(sum, 3, kVarint);
+        sum.push_back(1);
+      }
+    });
+  });
+}
+
 std::span<const SimAttribute> AttributesOf(const TelemetryBuffer& buffer, uint32_t begin,
                                            uint32_t count) {
   return std::span<const SimAttribute>(buffer.attributes).subspan(begin, count);
@@ -281,6 +352,66 @@ ExportPayload LogWireEncoder::Take() {
   out.bytes = frame_.Finish();
   out.items = records_;
   records_ = 0;
+  return out;
+}
+
+void MetricWireEncoder::Add(const SimInstanceMetrics& m) {
+  std::string& out = frame_.Records(m.instance, m.time_ns);
+  const core::TimeNs t = m.time_ns;
+  PutGauge(out, "process.cpu.utilization", "1", {.time_ns = t, .as_double = m.cpu_utilization});
+  PutSum(out, "process.cpu.time", "s", /*monotonic=*/true,
+         {.start_ns = m.start_ns, .time_ns = t, .as_double = m.cpu_time_s});
+  PutGauge(out, "container.cpu.throttling_ratio", "1",
+           {.time_ns = t, .as_double = m.throttling_ratio});
+  PutSum(out, "process.memory.usage", "By", /*monotonic=*/false,
+         {.start_ns = m.start_ns, .time_ns = t, .is_double = false, .as_int = m.memory_bytes});
+  // HistogramDataPoint: start 2, time 3, count 4 (left out when 0), sum 5 (optional: always
+  // written once set), bucket_counts 6 and explicit_bounds 7 (packed), attributes 9.
+  PutMetric(out, m.java ? "jvm.gc.duration" : "process.runtime.gc.pause", "s", [&](std::string& h) {
+    PutMessage(h, 9, [&](std::string& hist) {
+      PutMessage(hist, 1, [&](std::string& p) {
+        PutFixed64(p, 2, static_cast<uint64_t>(m.start_ns));
+        PutFixed64(p, 3, static_cast<uint64_t>(t));
+        if (m.gc_count != 0) PutFixed64(p, 4, m.gc_count);
+        PutDouble(p, 5, m.gc_sum_s);
+        if (!m.gc_bucket_counts.empty()) {
+          PutTag(p, 6, kLen);
+          PutVarint(p, 8 * m.gc_bucket_counts.size());
+          p.append(reinterpret_cast<const char*>(m.gc_bucket_counts.data()),
+                   8 * m.gc_bucket_counts.size());
+        }
+        if (!m.gc_bounds_s.empty()) {
+          PutTag(p, 7, kLen);
+          PutVarint(p, 8 * m.gc_bounds_s.size());
+          p.append(reinterpret_cast<const char*>(m.gc_bounds_s.data()), 8 * m.gc_bounds_s.size());
+        }
+        if (m.java) {
+          SimAttribute name, action;
+          name.key = "jvm.gc.name";
+          name.string_value = "G1 Young Generation";
+          action.key = "jvm.gc.action";
+          action.string_value = "end of minor GC";
+          PutAttribute(p, 9, name);
+          PutAttribute(p, 9, action);
+        }
+      });
+      PutTag(hist, 2, kVarint);
+      PutVarint(hist, kCumulative);
+    });
+  });
+  PutGauge(out, "queue.depth", "{request}",
+           {.time_ns = t, .is_double = false, .as_int = m.queue_depth});
+  PutSum(out, "app.server.requests", "{request}", /*monotonic=*/true,
+         {.start_ns = m.start_ns, .time_ns = t, .is_double = false, .as_int = m.requests_total});
+  points_ += kRuntimeMetricsPerInstance;
+}
+
+ExportPayload MetricWireEncoder::Take() {
+  ExportPayload out;
+  out.signal = Signal::kMetrics;
+  out.bytes = frame_.Finish();
+  out.items = points_;
+  points_ = 0;
   return out;
 }
 

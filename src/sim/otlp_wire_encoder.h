@@ -1,9 +1,9 @@
-// Serializes generated spans and log records straight into the protobuf wire format of an
-// ExportTraceServiceRequest or ExportLogsServiceRequest, without building message objects: the
-// simulator's fast path when nothing needs the request as a message (OTLP/gRPC and
-// OTLP/HTTP protobuf without a recording). The bytes are exactly those TraceRequestBuilder's and
-// LogRequestBuilder's messages serialize to (same grouping by the resource an instance reports
-// at the record's time, same field order), which a test checks.
+// Serializes generated spans, log records and instance metrics straight into the protobuf wire
+// format of an Export*ServiceRequest, without building message objects: the simulator's fast path
+// when nothing needs the request as a message (OTLP/gRPC and OTLP/HTTP protobuf without a
+// recording). The bytes are exactly those the request builders' messages serialize to (same
+// grouping by the resource an instance reports at the record's time, same field order), which
+// tests check.
 //
 // Not thread-safe: one encoder per thread. The OtlpResources must outlive the encoder; buffers
 // passed to Add need to live only for the call.
@@ -20,7 +20,7 @@
 
 namespace augur::sim {
 
-// The framing both requests share (Export*ServiceRequest.resource_* = 1; Resource* has
+// The framing all three requests share (Export*ServiceRequest.resource_* = 1; Resource* has
 // resource = 1 and scope_* = 2; Scope* has scope = 1 and its records = 2): records grouped under
 // the resource their instance reports at the record's time, in order of each group's first record.
 class WireRequestFrame {
@@ -71,6 +71,22 @@ class LogWireEncoder {
  private:
   WireRequestFrame frame_;
   uint64_t records_ = 0;
+};
+
+class MetricWireEncoder {
+ public:
+  explicit MetricWireEncoder(const OtlpResources* resources) : frame_(resources) {}
+
+  void Add(const SimInstanceMetrics& metrics);
+  uint64_t size() const { return points_; }  // data points
+  bool empty() const { return points_ == 0; }
+  // The request built so far (bytes of an ExportMetricsServiceRequest); the encoder starts a new
+  // one.
+  ExportPayload Take();
+
+ private:
+  WireRequestFrame frame_;
+  uint64_t points_ = 0;
 };
 
 }  // namespace augur::sim

@@ -9,10 +9,13 @@
 #include "sim/fault_library.h"
 #include "sim/log_generator.h"
 #include "sim/otlp_request_builder.h"
+#include "sim/runtime_metrics.h"
 #include "sim/trace_generator.h"
 
 namespace augur::sim {
 namespace {
+
+using opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
 
 constexpr core::TimeNs kStart = 1'767'787'200LL * core::kNsPerSecond;
 constexpr core::TimeNs kMs = core::kNsPerMillisecond;
@@ -99,6 +102,60 @@ TEST(OtlpWireEncoderTest, MatchesTheProtobufSerializer) {
   EXPECT_GT(deployed, 10);
   EXPECT_GT(in_span, 100);
   EXPECT_GT(loose, 0);
+}
+
+// Runtime metrics, both ways from the same state: Java and other runtimes, reports before any
+// collection (no count), instances whose resource changes (a deploy) and that restart (a memory
+// leak's kill: new instance ids, counters from zero), in requests of a few instances.
+TEST(OtlpWireEncoderTest, MetricsMatchTheProtobufSerializer) {
+  FleetOptions options;
+  options.services = 60;
+  const Fleet fleet = *Fleet::Build(options);
+  const core::TimeNs interval = 10 * core::kNsPerSecond;
+  const core::TimeNs hour = 3600 * core::kNsPerSecond;
+  const FaultSchedule faults = *FaultSchedule::Create(
+      fleet, {std::make_shared<BadDeployFault>("product-catalog", kStart + 20 * interval,
+                                               kStart + hour, 0, "GetProduct", 0.5, "9.9.9"),
+              std::make_shared<MemoryLeakFault>("cart", kStart + 10 * interval,
+                                                kStart + 30 * interval, 1.0)});
+  const OtlpResources resources(fleet, &faults);
+  RuntimeMetrics as_messages(&fleet, &resources, 100, kStart, 5);
+  RuntimeMetrics as_wire(&fleet, &resources, 100, kStart, 5);
+  int requests = 0, java = 0, no_collection = 0;
+  for (int r = 1; r <= 40; ++r) {
+    std::vector<InstanceLoad> load(fleet.instances.size());
+    for (size_t i = 0; i < load.size(); ++i) {
+      load[i].requests = 50 + 7 * i + r;
+      load[i].latency_ns = static_cast<core::TimeNs>(load[i].requests) * 4 * kMs;
+    }
+    std::vector<InstanceLoad> same = load;
+    const core::TimeNs t = kStart + r * interval;
+    const std::vector<ExportPayload> built =
+        as_messages.Report(t, interval, load, &faults, 40, RequestEncoding::kMessages);
+    const std::vector<ExportPayload> wire =
+        as_wire.Report(t, interval, same, &faults, 40, RequestEncoding::kWire);
+    ASSERT_EQ(built.size(), wire.size());
+    for (size_t k = 0; k < wire.size(); ++k) {
+      ASSERT_EQ(FirstDifference(wire[k].bytes, built[k].message->SerializeAsString()), -1)
+          << "report " << r << " request " << k;
+      EXPECT_EQ(wire[k].items, built[k].items);
+      EXPECT_LE(wire[k].items, 40u);
+      EXPECT_EQ(wire[k].signal, Signal::kMetrics);
+      ++requests;
+      const auto& request = static_cast<const ExportMetricsServiceRequest&>(*built[k].message);
+      for (const auto& rm : request.resource_metrics()) {
+        for (const auto& metric : rm.scope_metrics(0).metrics()) {
+          if (!metric.has_histogram()) continue;
+          java += metric.name() == "jvm.gc.duration";
+          no_collection += metric.histogram().data_points(0).count() == 0;
+        }
+      }
+    }
+  }
+  EXPECT_GT(requests, 100);
+  EXPECT_GT(java, 0);
+  EXPECT_GT(no_collection, 0);
+  EXPECT_GT(resources.resource_count(), resources.size() + 1);  // a deploy and restarts
 }
 
 }  // namespace

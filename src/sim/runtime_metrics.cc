@@ -4,16 +4,9 @@
 #include <cmath>
 #include <string_view>
 
-#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb.h"
-#include "sim/otlp_request_builder.h"
-
 namespace augur::sim {
 
 namespace {
-
-using google::protobuf::Arena;
-using opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest;
-namespace metrics_pb = opentelemetry::proto::metrics::v1;
 
 // GC pause histogram bounds in seconds: sub-millisecond Go pauses up to second-long full GCs.
 constexpr double kGcBoundsS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -46,46 +39,15 @@ RuntimeProfile ProfileFor(Language language) {
   return {100, 200, 32, 128, 3.0};
 }
 
-void SetGauge(metrics_pb::Metric* m, std::string_view name, std::string_view unit, double value,
-              core::TimeNs t) {
-  m->set_name(name.data(), name.size());
-  m->set_unit(unit.data(), unit.size());
-  auto* p = m->mutable_gauge()->add_data_points();
-  p->set_time_unix_nano(static_cast<uint64_t>(t));
-  p->set_as_double(value);
-}
-
-void SetSum(metrics_pb::Metric* m, std::string_view name, std::string_view unit, bool monotonic,
-            int64_t value, core::TimeNs start, core::TimeNs t) {
-  m->set_name(name.data(), name.size());
-  m->set_unit(unit.data(), unit.size());
-  auto* sum = m->mutable_sum();
-  sum->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
-  sum->set_is_monotonic(monotonic);
-  auto* p = sum->add_data_points();
-  p->set_start_time_unix_nano(static_cast<uint64_t>(start));
-  p->set_time_unix_nano(static_cast<uint64_t>(t));
-  p->set_as_int(value);
-}
-
-void SetDoubleSum(metrics_pb::Metric* m, std::string_view name, std::string_view unit, double value,
-                  core::TimeNs start, core::TimeNs t) {
-  m->set_name(name.data(), name.size());
-  m->set_unit(unit.data(), unit.size());
-  auto* sum = m->mutable_sum();
-  sum->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
-  sum->set_is_monotonic(true);
-  auto* p = sum->add_data_points();
-  p->set_start_time_unix_nano(static_cast<uint64_t>(start));
-  p->set_time_unix_nano(static_cast<uint64_t>(t));
-  p->set_as_double(value);
-}
-
 }  // namespace
 
 RuntimeMetrics::RuntimeMetrics(const Fleet* fleet, const OtlpResources* resources,
                                double mean_rate_per_s, core::TimeNs start_ns, uint64_t seed)
-    : fleet_(fleet), resources_(resources), start_ns_(start_ns), rng_(seed, /*stream=*/6) {
+    : fleet_(fleet),
+      start_ns_(start_ns),
+      rng_(seed, /*stream=*/6),
+      messages_(resources),
+      wire_(resources) {
   states_.reserve(fleet->instances.size());
   for (const Instance& inst : fleet->instances) {
     const Service& s = fleet->services[inst.service];
@@ -110,12 +72,18 @@ RuntimeMetrics::RuntimeMetrics(const Fleet* fleet, const OtlpResources* resource
 std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs interval_ns,
                                                   std::vector<InstanceLoad>& load,
                                                   const FaultSchedule* faults,
-                                                  int max_points_per_request) {
-  const int per_request = std::max(1, max_points_per_request / kRuntimeMetricsPerInstance);
+                                                  int max_points_per_request,
+                                                  RequestEncoding encoding) {
   const double interval_s = static_cast<double>(interval_ns) / core::kNsPerSecond;
   std::vector<ExportPayload> out;
-  ExportMetricsServiceRequest* request = nullptr;
-  int in_request = 0;
+  // At least one instance per request; an instance's points are never split.
+  auto add_to = [&](auto& requests, const SimInstanceMetrics& m) {
+    if (!requests.empty() && requests.size() + kRuntimeMetricsPerInstance >
+                                 static_cast<uint64_t>(max_points_per_request)) {
+      out.push_back(requests.Take());
+    }
+    requests.Add(m);
+  };
   for (int i = 0; i < static_cast<int>(states_.size()); ++i) {
     InstanceState& st = states_[i];
     InstanceLoad& l = load[i];
@@ -145,14 +113,6 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
         l.latency_ns = static_cast<core::TimeNs>(static_cast<double>(l.latency_ns) * alive_share);
       }
     }
-    if (in_request == 0) {
-      ExportPayload& payload = out.emplace_back();
-      payload.signal = Signal::kMetrics;
-      payload.arena = NewRequestArena();
-      request = Arena::CreateMessage<ExportMetricsServiceRequest>(payload.arena.get());
-      payload.message = request;
-    }
-    in_request = (in_request + 1) % per_request;
     const ServiceState fault =
         faults != nullptr ? faults->ServiceStateAt(inst.service, t) : ServiceState{};
     const core::TimeNs start = std::max(start_ns_, st.process_start_ns);
@@ -203,51 +163,29 @@ std::vector<ExportPayload> RuntimeMetrics::Report(core::TimeNs t, core::TimeNs i
     st.requests_total += l.requests;
     l = InstanceLoad{};
 
-    metrics_pb::ResourceMetrics* rm = request->add_resource_metrics();
-    *rm->mutable_resource() = resources_->resource(resources_->ResourceIndexAt(i, t));
-    metrics_pb::ScopeMetrics* sm = rm->add_scope_metrics();
-    *sm->mutable_scope() = resources_->scope(i);
-
-    SetGauge(sm->add_metrics(), "process.cpu.utilization", "1", cpu, t);
-    SetDoubleSum(sm->add_metrics(), "process.cpu.time", "s", st.cpu_time_s, start, t);
-    SetGauge(sm->add_metrics(), "container.cpu.throttling_ratio", "1", throttled, t);
-    SetSum(sm->add_metrics(), "process.memory.usage", "By", /*monotonic=*/false,
-           static_cast<int64_t>(memory), start, t);
-
-    metrics_pb::Metric* gc = sm->add_metrics();
-    const bool java = svc.language == Language::kJava;
-    gc->set_name(java ? "jvm.gc.duration" : "process.runtime.gc.pause");
-    gc->set_unit("s");
-    auto* hist = gc->mutable_histogram();
-    hist->set_aggregation_temporality(metrics_pb::AGGREGATION_TEMPORALITY_CUMULATIVE);
-    auto* hp = hist->add_data_points();
-    hp->set_start_time_unix_nano(static_cast<uint64_t>(start));
-    hp->set_time_unix_nano(static_cast<uint64_t>(t));
-    hp->set_count(st.gc_count);
-    hp->set_sum(st.gc_sum_s);
-    for (uint64_t c : st.gc_buckets) hp->add_bucket_counts(c);
-    for (double b : kGcBoundsS) hp->add_explicit_bounds(b);
-    if (java) {
-      auto* name = hp->add_attributes();
-      name->set_key("jvm.gc.name");
-      name->mutable_value()->set_string_value("G1 Young Generation");
-      auto* action = hp->add_attributes();
-      action->set_key("jvm.gc.action");
-      action->mutable_value()->set_string_value("end of minor GC");
+    SimInstanceMetrics m;
+    m.instance = static_cast<uint32_t>(i);
+    m.start_ns = start;
+    m.time_ns = t;
+    m.cpu_utilization = cpu;
+    m.cpu_time_s = st.cpu_time_s;
+    m.throttling_ratio = throttled;
+    m.memory_bytes = static_cast<int64_t>(memory);
+    m.java = svc.language == Language::kJava;
+    m.gc_count = st.gc_count;
+    m.gc_sum_s = st.gc_sum_s;
+    m.gc_bucket_counts = st.gc_buckets;
+    m.gc_bounds_s = kGcBoundsS;
+    m.queue_depth = static_cast<int64_t>(std::llround(std::max(0.0, queue)));
+    m.requests_total = static_cast<int64_t>(st.requests_total);
+    if (encoding == RequestEncoding::kWire) {
+      add_to(wire_, m);
+    } else {
+      add_to(messages_, m);
     }
-
-    metrics_pb::Metric* q = sm->add_metrics();
-    q->set_name("queue.depth");
-    q->set_unit("{request}");
-    auto* qp = q->mutable_gauge()->add_data_points();
-    qp->set_time_unix_nano(static_cast<uint64_t>(t));
-    qp->set_as_int(static_cast<int64_t>(std::llround(std::max(0.0, queue))));
-
-    SetSum(sm->add_metrics(), "app.server.requests", "{request}", /*monotonic=*/true,
-           static_cast<int64_t>(st.requests_total), start, t);
-
-    out.back().items += kRuntimeMetricsPerInstance;
   }
+  if (!wire_.empty()) out.push_back(wire_.Take());
+  if (!messages_.empty()) out.push_back(messages_.Take());
   return out;
 }
 

@@ -25,14 +25,13 @@
 #include "sim/export_payload.h"
 #include "sim/fault.h"
 #include "sim/fleet.h"
+#include "sim/otlp_request_builder.h"
 #include "sim/otlp_resources.h"
+#include "sim/otlp_wire_encoder.h"
 #include "sim/random.h"
 #include "sim/trace_generator.h"
 
 namespace augur::sim {
-
-// Points per instance per report.
-inline constexpr int kRuntimeMetricsPerInstance = 7;
 
 class RuntimeMetrics {
  public:
@@ -43,10 +42,11 @@ class RuntimeMetrics {
   // Reports every instance at `t` for the `interval_ns` before it, from `load` (reset to zero
   // afterwards) and the faults active at `t` (`faults` may be null). Returns
   // ExportMetricsServiceRequests of at most `max_points_per_request` data points each (at least
-  // one instance per request).
+  // one instance per request), as messages or serialized (`encoding`).
   std::vector<ExportPayload> Report(core::TimeNs t, core::TimeNs interval_ns,
                                     std::vector<InstanceLoad>& load, const FaultSchedule* faults,
-                                    int max_points_per_request);
+                                    int max_points_per_request,
+                                    RequestEncoding encoding = RequestEncoding::kMessages);
 
  private:
   struct InstanceState {
@@ -67,10 +67,11 @@ class RuntimeMetrics {
   };
 
   const Fleet* fleet_;
-  const OtlpResources* resources_;
   core::TimeNs start_ns_;
   Rng rng_;
   std::vector<InstanceState> states_;
+  MetricRequestBuilder messages_;
+  MetricWireEncoder wire_;
 };
 
 }  // namespace augur::sim

@@ -221,9 +221,11 @@ absl::Status Simulator::Impl::Run() {
     traces.set_instance_load(&load);
   }
 
-  // Spans and log records go out encoded straight to the wire, unless something needs the request
-  // as a message (a recording, or JSON bodies): then through the message builders.
+  // Requests go out encoded straight to the wire, unless something needs them as messages (a
+  // recording, or JSON bodies): then through the message builders.
   const bool as_messages = recorder != nullptr || options.protocol == Protocol::kHttpJson;
+  const RequestEncoding encoding =
+      as_messages ? RequestEncoding::kMessages : RequestEncoding::kWire;
   TraceRequestBuilder span_requests(&resources);
   LogRequestBuilder log_requests(&resources);
   TraceWireEncoder span_wire(&resources);
@@ -266,7 +268,7 @@ absl::Status Simulator::Impl::Run() {
   };
   auto report = [&](core::TimeNs t) {
     if (metrics) {
-      for (ExportPayload& p : metrics->Report(t, interval_ns, load, &faults, batch)) {
+      for (ExportPayload& p : metrics->Report(t, interval_ns, load, &faults, batch, encoding)) {
         submit(std::move(p));
       }
     }

@@ -1,4 +1,5 @@
-// Generated spans and log records before they are encoded as OTLP: flat vectors of small records
+// Generated spans, log records and instance metrics before they are encoded as OTLP. Spans and
+// log records: flat vectors of small records
 // whose strings are views, either into the Fleet (names, routes, statements) or into the buffer's
 // own arena (ids in URLs, log lines). Encoding groups them by instance into Export requests.
 //
@@ -8,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -63,6 +65,26 @@ struct SimLogRecord {
   model::SpanId span_id{};
   uint32_t attributes_begin = 0;
   uint32_t attributes_count = 0;
+};
+
+// One instance's runtime metrics at one report (RuntimeMetrics; the metrics are described
+// there): what the message builder and the wire encoder both write, seven data points.
+inline constexpr int kRuntimeMetricsPerInstance = 7;
+struct SimInstanceMetrics {
+  uint32_t instance = 0;
+  core::TimeNs start_ns = 0;  // cumulative metrics count from here
+  core::TimeNs time_ns = 0;
+  double cpu_utilization = 0;
+  double cpu_time_s = 0;
+  double throttling_ratio = 0;
+  int64_t memory_bytes = 0;
+  bool java = false;  // jvm.gc.duration with the G1 young collection's attributes
+  uint64_t gc_count = 0;
+  double gc_sum_s = 0;
+  std::span<const uint64_t> gc_bucket_counts;  // cumulative, one more than the bounds
+  std::span<const double> gc_bounds_s;
+  int64_t queue_depth = 0;
+  int64_t requests_total = 0;
 };
 
 class TelemetryBuffer {
