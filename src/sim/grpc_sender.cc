@@ -40,8 +40,7 @@ ExportAttempt Classify(const grpc::Status& status) {
   return attempt;
 }
 
-// The generic stub sends the request's bytes as they are: a message payload is serialized here,
-// a wire-encoded one goes out without a copy into message objects.
+// The full name of the signal's Export method.
 std::string_view MethodOf(Signal signal) {
   switch (signal) {
     case Signal::kTraces:
@@ -54,6 +53,8 @@ std::string_view MethodOf(Signal signal) {
   return "";
 }
 
+// Sends the request's bytes through a generic stub: a message payload is serialized here, a
+// wire-encoded one goes out as it is. Calls wait on the sender's own completion queue.
 class GrpcSender : public OtlpSender {
  public:
   GrpcSender(std::shared_ptr<grpc::Channel> channel, std::string target, bool gzip)
