@@ -374,6 +374,9 @@ void Correlator::CloseIdle(core::TimeNs now) {
     bool all_cleared = true;
     bool lasted = false;  // a symptom has lasted confirm_after
     core::TimeNs last_end = incident.start_ns;
+    // The grace runs from the end of the last symptom that lasted: a brief one that joined later
+    // holds the incident only while it is open.
+    core::TimeNs lasting_end = INT64_MIN;
     // Runtime evidence that opened an incident without symptoms holds it open while it still
     // agrees: kinds of it open per service. Beside symptoms it holds nothing (a throttling or a
     // queue gauge may stay odd long after the rest is over).
@@ -388,6 +391,7 @@ void Correlator::CloseIdle(core::TimeNs now) {
           agreeing[e.service].insert(RuntimeKindOf(e.series));
         } else {
           last_end = std::max(last_end, until);
+          lasting_end = std::max(lasting_end, until);
         }
       } else {
         symptoms = true;
@@ -397,7 +401,10 @@ void Correlator::CloseIdle(core::TimeNs now) {
       // How long it was high: a sparse series' one high window stays open for close_after.
       const core::TimeNs high_until = e.last_high_ns > 0 ? e.last_high_ns : until;
       if (IsSymptom(e)) {
-        lasted |= high_until - e.start_ns >= config_.confirm_after_ns;
+        if (high_until - e.start_ns >= config_.confirm_after_ns) {
+          lasted = true;
+          lasting_end = std::max(lasting_end, until);
+        }
       } else if (high_until - e.start_ns >= config_.runtime_confirm_after_ns) {
         agreed_long[e.service].insert(RuntimeKindOf(e.series));
       }
@@ -408,16 +415,19 @@ void Correlator::CloseIdle(core::TimeNs now) {
     for (const auto& [service, kinds] : agreeing) {
       if (!symptoms && static_cast<int>(kinds.size()) >= config_.runtime_kinds_to_open) {
         all_cleared = false;
-        last_end = now;
+        last_end = lasting_end = now;
       }
     }
     if (!incident.confirmed && (lasted || ChangedAtASymptom(incident, now))) {
       incident.confirmed = true;
       dirty_.insert(incident.id);
     }
-    // A confirmed incident waits out the grace period (a symptom that flaps stays one incident);
-    // an unconfirmed one was a blip once its symptoms cleared, and takes in no later symptom.
-    if (!all_cleared || (incident.confirmed && now < last_end + config_.grace_ns)) {
+    // A confirmed incident waits out the grace period after its last symptom that lasted (a
+    // symptom that flaps stays one incident; a caller's last error minutes after the rest does
+    // not carry the incident into the next fault); an unconfirmed one was a blip once its
+    // symptoms cleared, and takes in no later symptom.
+    const core::TimeNs held_from = lasting_end != INT64_MIN ? lasting_end : last_end;
+    if (!all_cleared || (incident.confirmed && now < held_from + config_.grace_ns)) {
       ++it;
       continue;
     }

@@ -102,6 +102,55 @@ TEST(CorrelatorTest, AClearedBlipTakesInNoLaterSymptom) {
   EXPECT_EQ(c.Incidents()[0]->events.size(), 1u);
 }
 
+// The grace runs from the last symptom that lasted: a caller's brief error minutes after the rest
+// cleared holds the incident only while it is open, so a fault nearby later is an incident of its
+// own.
+TEST(CorrelatorTest, ABriefLateSymptomDoesNotExtendTheGrace) {
+  Correlator c;  // confirm_after: 1 minute, grace 5 minutes
+  c.UpdateGraph(ShopGraph());
+  auto outage = ServiceEvent(1, "cart", "error_ratio", kNoon);
+  c.OnEvent(outage);
+  ASSERT_EQ(c.Advance(kNoon + 90 * kSec).size(), 1u);
+  outage.open = false;
+  outage.end_ns = kNoon + 120 * kSec;
+  c.OnEvent(outage);
+  // 4.5 minutes later, 40 seconds of errors next to it: they join, and hold it while open.
+  const core::TimeNs late = outage.end_ns + 270 * kSec;
+  auto brief = ServiceEvent(2, "checkout", "error_ratio", late);
+  c.OnEvent(brief);
+  c.Advance(late + 30 * kSec);
+  EXPECT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->events.size(), 2u);
+  brief.open = false;
+  brief.end_ns = late + 40 * kSec;
+  c.OnEvent(brief);
+  c.Advance(late + 40 * kSec);
+  EXPECT_EQ(c.open_count(), 0u) << "the grace after the outage has passed";
+  // A slowdown of its neighbour 3 minutes after that is an incident of its own.
+  const core::TimeNs fault = brief.end_ns + 180 * kSec;
+  c.OnEvent(ServiceEvent(3, "payment", "p95_latency_ms", fault));
+  c.Advance(fault + 90 * kSec);
+  ASSERT_EQ(c.Incidents().size(), 2u);
+  EXPECT_EQ(c.Incidents()[0]->start_ns, fault);
+  EXPECT_EQ(c.Incidents()[0]->events.size(), 1u);
+  EXPECT_EQ(c.Incidents()[1]->end_ns, late + 40 * kSec);
+
+  // A second symptom that lasts does extend it.
+  Correlator d;
+  d.UpdateGraph(ShopGraph());
+  d.OnEvent(outage);
+  auto lasting = ServiceEvent(4, "checkout", "error_ratio", kNoon + 100 * kSec);
+  d.OnEvent(lasting);
+  d.Advance(kNoon + 200 * kSec);
+  lasting.open = false;
+  lasting.end_ns = kNoon + 200 * kSec;
+  d.OnEvent(lasting);
+  d.Advance(outage.end_ns + CorrelatorConfig{}.grace_ns + kSec);
+  EXPECT_EQ(d.open_count(), 1u);
+  d.Advance(lasting.end_ns + CorrelatorConfig{}.grace_ns);
+  EXPECT_EQ(d.open_count(), 0u);
+}
+
 TEST(CorrelatorTest, ConnectedEventsFormOneIncidentAndFarOnesAnother) {
   Correlator c(AtOnce());
   c.UpdateGraph(ShopGraph());
