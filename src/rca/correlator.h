@@ -6,7 +6,8 @@
 // shares a host with one of them) and the incident has been active within `join_window_ns`; an
 // event that would join two incidents merges them; otherwise it opens a new incident. Evidence that
 // began more than `evidence_lead_ns` before an incident does not join it. An incident closes when
-// all its events have cleared and `grace_ns` of event time has passed. Muted events, evidence (see
+// all its events have cleared and `grace_ns` of event time has passed since the last symptom that
+// lasted `confirm_after_ns` (a brief one holds it only while open). Muted events, evidence (see
 // IsSymptom) and events that have already closed never open incidents (they join ones that exist).
 //
 // Time is event time (the events' own timestamps and the pipeline's watermark).
