@@ -3,7 +3,6 @@
 #include <chrono>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <utility>
 
 #include <grpcpp/generic/generic_stub.h>
@@ -40,17 +39,21 @@ ExportAttempt Classify(const grpc::Status& status) {
   return attempt;
 }
 
-// The full name of the signal's Export method.
-std::string_view MethodOf(Signal signal) {
+// The full name of the signal's Export method (the generic stub takes a std::string).
+const std::string& MethodOf(Signal signal) {
+  static const std::string kTraces = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+  static const std::string kMetrics =
+      "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+  static const std::string kLogs = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
   switch (signal) {
     case Signal::kTraces:
-      return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+      return kTraces;
     case Signal::kMetrics:
-      return "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+      return kMetrics;
     case Signal::kLogs:
-      return "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+      return kLogs;
   }
-  return "";
+  return kLogs;  // every signal is named above
 }
 
 // Sends the request's bytes through a generic stub: a message payload is serialized here, a
@@ -84,7 +87,7 @@ class GrpcSender : public OtlpSender {
     context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
     if (gzip_) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
     std::unique_ptr<grpc::ClientAsyncResponseReader<grpc::ByteBuffer>> call =
-        stub_.PrepareUnaryCall(&context, std::string(MethodOf(payload.signal)), request, &cq_);
+        stub_.PrepareUnaryCall(&context, MethodOf(payload.signal), request, &cq_);
     call->StartCall();
     grpc::ByteBuffer response;
     grpc::Status status;

@@ -3,6 +3,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 namespace augur::sim {
 
@@ -98,32 +99,12 @@ std::unique_ptr<Arena> NewRequestArena() {
   return std::make_unique<Arena>(options);
 }
 
-TraceRequestBuilder::TraceRequestBuilder(const OtlpResources* resources)
-    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
-  Reset();
-}
-
-void TraceRequestBuilder::Reset() {
-  for (uint32_t i : touched_) by_resource_[i] = nullptr;
-  touched_.clear();
-  payload_ = ExportPayload{};
-  payload_.signal = Signal::kTraces;
-  payload_.arena = NewRequestArena();
-  request_ = Arena::CreateMessage<ExportTraceServiceRequest>(payload_.arena.get());
-  payload_.message = request_;
-}
-
 void TraceRequestBuilder::Add(const TelemetryBuffer& buffer, const SimSpan& span) {
-  // A process's spans carry the identity it had when they started.
-  const int resource = resources_->ResourceIndexAt(static_cast<int>(span.instance), span.start_ns);
-  trace_pb::ScopeSpans*& scope_spans = by_resource_[resource];
-  if (scope_spans == nullptr) {
-    trace_pb::ResourceSpans* rs = request_->add_resource_spans();
-    *rs->mutable_resource() = resources_->resource(resource);
-    scope_spans = rs->add_scope_spans();
-    *scope_spans->mutable_scope() = resources_->scope(span.instance);
-    touched_.push_back(resource);
-  }
+  trace_pb::ScopeSpans* scope_spans =
+      request_.ScopeFor(span.instance, span.start_ns, [](ExportTraceServiceRequest* request) {
+        trace_pb::ResourceSpans* group = request->add_resource_spans();
+        return std::pair(group->mutable_resource(), group->add_scope_spans());
+      });
   trace_pb::Span* s = scope_spans->add_spans();
   s->set_trace_id(reinterpret_cast<const char*>(span.trace_id.data()), span.trace_id.size());
   s->set_span_id(reinterpret_cast<const char*>(span.span_id.data()), span.span_id.size());
@@ -147,42 +128,16 @@ void TraceRequestBuilder::Add(const TelemetryBuffer& buffer, const SimSpan& span
     status->set_code(trace_pb::Status::STATUS_CODE_ERROR);
     status->set_message(span.status_message.data(), span.status_message.size());
   }
-  ++payload_.items;
-  if (root) ++payload_.roots;
-}
-
-ExportPayload TraceRequestBuilder::Take() {
-  ExportPayload out = std::move(payload_);
-  Reset();
-  return out;
-}
-
-LogRequestBuilder::LogRequestBuilder(const OtlpResources* resources)
-    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
-  Reset();
-}
-
-void LogRequestBuilder::Reset() {
-  for (uint32_t i : touched_) by_resource_[i] = nullptr;
-  touched_.clear();
-  payload_ = ExportPayload{};
-  payload_.signal = Signal::kLogs;
-  payload_.arena = NewRequestArena();
-  request_ = Arena::CreateMessage<ExportLogsServiceRequest>(payload_.arena.get());
-  payload_.message = request_;
+  ++request_.payload().items;
+  if (root) ++request_.payload().roots;
 }
 
 void LogRequestBuilder::Add(const TelemetryBuffer& buffer, const SimLogRecord& record) {
-  const int resource =
-      resources_->ResourceIndexAt(static_cast<int>(record.instance), record.time_ns);
-  logs_pb::ScopeLogs*& scope_logs = by_resource_[resource];
-  if (scope_logs == nullptr) {
-    logs_pb::ResourceLogs* rl = request_->add_resource_logs();
-    *rl->mutable_resource() = resources_->resource(resource);
-    scope_logs = rl->add_scope_logs();
-    *scope_logs->mutable_scope() = resources_->scope(record.instance);
-    touched_.push_back(resource);
-  }
+  logs_pb::ScopeLogs* scope_logs =
+      request_.ScopeFor(record.instance, record.time_ns, [](ExportLogsServiceRequest* request) {
+        logs_pb::ResourceLogs* group = request->add_resource_logs();
+        return std::pair(group->mutable_resource(), group->add_scope_logs());
+      });
   logs_pb::LogRecord* r = scope_logs->add_log_records();
   r->set_time_unix_nano(static_cast<uint64_t>(record.time_ns));
   // A Collector's filelog or SDK exporter sees the record a little after it was written.
@@ -197,40 +152,15 @@ void LogRequestBuilder::Add(const TelemetryBuffer& buffer, const SimLogRecord& r
   }
   CopyAttributes(AttributesOf(buffer, record.attributes_begin, record.attributes_count),
                  r->mutable_attributes());
-  ++payload_.items;
-}
-
-ExportPayload LogRequestBuilder::Take() {
-  ExportPayload out = std::move(payload_);
-  Reset();
-  return out;
-}
-
-MetricRequestBuilder::MetricRequestBuilder(const OtlpResources* resources)
-    : resources_(resources), by_resource_(resources->resource_count(), nullptr) {
-  Reset();
-}
-
-void MetricRequestBuilder::Reset() {
-  for (uint32_t i : touched_) by_resource_[i] = nullptr;
-  touched_.clear();
-  payload_ = ExportPayload{};
-  payload_.signal = Signal::kMetrics;
-  payload_.arena = NewRequestArena();
-  request_ = Arena::CreateMessage<ExportMetricsServiceRequest>(payload_.arena.get());
-  payload_.message = request_;
+  ++request_.payload().items;
 }
 
 void MetricRequestBuilder::Add(const SimInstanceMetrics& m) {
-  const int resource = resources_->ResourceIndexAt(static_cast<int>(m.instance), m.time_ns);
-  metrics_pb::ScopeMetrics*& sm = by_resource_[resource];
-  if (sm == nullptr) {
-    metrics_pb::ResourceMetrics* rm = request_->add_resource_metrics();
-    *rm->mutable_resource() = resources_->resource(resource);
-    sm = rm->add_scope_metrics();
-    *sm->mutable_scope() = resources_->scope(static_cast<int>(m.instance));
-    touched_.push_back(resource);
-  }
+  metrics_pb::ScopeMetrics* sm =
+      request_.ScopeFor(m.instance, m.time_ns, [](ExportMetricsServiceRequest* request) {
+        metrics_pb::ResourceMetrics* group = request->add_resource_metrics();
+        return std::pair(group->mutable_resource(), group->add_scope_metrics());
+      });
   SetGauge(sm->add_metrics(), "process.cpu.utilization", "1", m.cpu_utilization, m.time_ns);
   SetSum(sm->add_metrics(), "process.cpu.time", "s", /*monotonic=*/true, m.cpu_time_s, m.start_ns,
          m.time_ns);
@@ -262,13 +192,7 @@ void MetricRequestBuilder::Add(const SimInstanceMetrics& m) {
   SetIntGauge(sm->add_metrics(), "queue.depth", "{request}", m.queue_depth, m.time_ns);
   SetSum(sm->add_metrics(), "app.server.requests", "{request}", /*monotonic=*/true,
          m.requests_total, m.start_ns, m.time_ns);
-  payload_.items += kRuntimeMetricsPerInstance;
-}
-
-ExportPayload MetricRequestBuilder::Take() {
-  ExportPayload out = std::move(payload_);
-  Reset();
-  return out;
+  request_.payload().items += kRuntimeMetricsPerInstance;
 }
 
 }  // namespace augur::sim
