@@ -156,7 +156,6 @@ struct SeriesTable::Service {
   uint64_t dropped_as_client = 0;
   uint64_t dropped_as_server = 0;
   std::array<uint64_t, 7> log_records{};  // by model::Severity
-  std::array<uint64_t, 7> log_records_modelled{};
   std::unique_ptr<ServiceLogTemplates> log_templates;
   size_t series = 0;                    // span-metric and ingested series, against the limit
   core::TimeNs first_seen = INT64_MAX;  // of ingested points
@@ -550,12 +549,12 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
       models_.Observe(&svc.slots[5], service_ref("wire_p95_ms"), name, start, wire_p95,
                       &wire_context);
     }
-    // Warnings and errors logged per second; quieter severities are not modelled.
+    // Warnings and errors logged per second in the window (by the records' time: telemetry sent
+    // faster than real time arrives windows ahead of the one closing), from the service's first
+    // line at that severity on; quieter severities are not modelled.
     for (model::Severity sev : {model::Severity::kWarn, model::Severity::kError}) {
-      const size_t i = static_cast<size_t>(sev);
-      const uint64_t delta = svc.log_records[i] - svc.log_records_modelled[i];
-      svc.log_records_modelled[i] = svc.log_records[i];
-      if (svc.log_records[i] == 0) continue;
+      if (svc.log_records[static_cast<size_t>(sev)] == 0 || svc.log_templates == nullptr) continue;
+      const uint64_t lines = svc.log_templates->Lines(sev, start);
       auto ref = [&] {
         return SeriesRef{
             "logs",
@@ -563,7 +562,7 @@ void SeriesTable::CloseWindow(core::TimeNs start) {
             "rate"};
       };
       models_.Observe(&svc.slots[sev == model::Severity::kWarn ? 6 : 7], ref, name, start,
-                      static_cast<double>(delta) / window_s, &lines_per_second);
+                      static_cast<double>(lines) / window_s, &lines_per_second);
     }
     if (svc.log_templates != nullptr) {
       svc.log_templates->CloseWindow(name, start, min_requests, &models_);

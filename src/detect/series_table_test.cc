@@ -320,6 +320,46 @@ TEST(SeriesTableDetectionTest, ClosedWindowsFeedRatesRatiosAndLatencyToTheModels
   EXPECT_EQ(metrics.Value("augur_series_windows_skipped"), 0);
 }
 
+// Telemetry sent faster than real time arrives windows ahead of the watermark: a service's WARN
+// and ERROR lines count in the windows their records carry, not in the window closing when they
+// arrived.
+TEST(SeriesTableDetectionTest, LogLinesCountInTheirOwnWindowsWhenTheyArriveEarly) {
+  core::SelfMetrics metrics;
+  SeriesTable table(SeriesTableConfig{}, &metrics);
+  auto lines = [](core::TimeNs window, model::Severity severity, uint64_t count) {
+    model::LogPartial p;
+    p.service = "cart";
+    p.template_id = severity == model::Severity::kWarn ? 1 : 2;
+    p.severity = severity;
+    p.window_start = window;
+    p.count = count;
+    return p;
+  };
+  // One batch with the watermark at window 0 carries lines of windows 0 to 3: 1 WARN line in
+  // each, and in window 3 also 20 WARN and 5 ERROR lines.
+  model::PartialBatch b;
+  b.source_shard = 0;
+  b.watermark = kT0;
+  for (int w = 0; w < 4; ++w) b.logs.push_back(lines(kT0 + w * 10 * kS, model::Severity::kWarn, 1));
+  b.logs.push_back(lines(kT0 + 30 * kS, model::Severity::kWarn, 20));
+  b.logs.push_back(lines(kT0 + 30 * kS, model::Severity::kError, 5));
+  table.ConsumePartials(b);
+  Feed(table, kT0 + 50 * kS);  // closes windows 0 to 4
+
+  auto warn = Snapshots(table, R"(logs{service_name="cart",severity="WARN",template_id=""})");
+  ASSERT_EQ(warn.size(), 1u);
+  ASSERT_EQ(warn[0].history.size(), 5u);
+  EXPECT_EQ(warn[0].history[0].t, kT0);
+  for (int w = 0; w < 3; ++w) EXPECT_FLOAT_EQ(warn[0].history[w].value, 0.1) << w;
+  EXPECT_FLOAT_EQ(warn[0].history[3].value, 2.1);  // 21 lines in 10 s
+  EXPECT_FLOAT_EQ(warn[0].history[4].value, 0.0);
+  auto error = Snapshots(table, R"(logs{service_name="cart",severity="ERROR",template_id=""})");
+  ASSERT_EQ(error.size(), 1u);
+  ASSERT_EQ(error[0].history.size(), 5u);
+  EXPECT_FLOAT_EQ(error[0].history[0].value, 0.0);
+  EXPECT_FLOAT_EQ(error[0].history[3].value, 0.5);
+}
+
 // After a restart the first watermark (the newest data less the allowed lateness) lies before the
 // first data: the windows in between are the downtime, not windows without requests.
 TEST(SeriesTableDetectionTest, WindowsBeforeTheFirstDataAreNotClosedAsEmpty) {

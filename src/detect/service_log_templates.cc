@@ -90,7 +90,23 @@ const ServiceLogTemplates::Slot* ServiceLogTemplates::FindInRing(const Ring& rin
   return slot.index == index ? &slot : nullptr;
 }
 
+uint64_t ServiceLogTemplates::Lines(model::Severity severity, core::TimeNs start) const {
+  const Ring* ring = severity == model::Severity::kWarn    ? &warn_lines_
+                     : severity == model::Severity::kError ? &error_lines_
+                                                           : nullptr;
+  const Slot* slot = ring != nullptr ? FindInRing(*ring, start) : nullptr;
+  return slot != nullptr ? slot->count : 0;
+}
+
 bool ServiceLogTemplates::Add(const model::LogPartial& p) {
+  const bool error = IsError(p.severity);
+  if (p.window_start != model::kLateWindow) {
+    AddToRing(&totals_, p.window_start, p.count, error ? p.count : 0);
+    if (p.severity == model::Severity::kWarn) AddToRing(&warn_lines_, p.window_start, p.count, 0);
+    if (p.severity == model::Severity::kError) {
+      AddToRing(&error_lines_, p.window_start, p.count, 0);
+    }
+  }
   auto it = templates_.find(p.template_id);
   if (it == templates_.end()) {
     if (templates_.size() >= config_->max_templates) return false;
@@ -103,7 +119,6 @@ bool ServiceLogTemplates::Add(const model::LogPartial& p) {
   if (!p.template_text.empty()) t.text = p.template_text;
   t.count += p.count;
   t.by_severity[static_cast<size_t>(p.severity)] += p.count;
-  const bool error = IsError(p.severity);
   t.error |= error;
   if (p.template_first_seen_ns != 0 && p.template_first_seen_ns < t.first_seen_ns) {
     t.first_seen_ns = p.template_first_seen_ns;
@@ -127,7 +142,6 @@ bool ServiceLogTemplates::Add(const model::LogPartial& p) {
     w = t.windows.end() - 1;
   }
   AddToRing(&w->windows, p.window_start, p.count, 0);
-  AddToRing(&totals_, p.window_start, p.count, error ? p.count : 0);
   return true;
 }
 

@@ -64,8 +64,12 @@ class ServiceLogTemplates {
   ServiceLogTemplates(const LogDetectionConfig* config, core::TimeNs window_ns);
   ~ServiceLogTemplates();
 
-  // Merges a partial; false when it was dropped (a new template over max_templates).
+  // Merges a partial; false when its template was dropped (a new one over max_templates): its
+  // lines still count in the service's lines per window.
   bool Add(const model::LogPartial& p);
+  // The service's lines at `severity` (WARN, or ERROR: FATAL counts apart) in window `start`, by
+  // the time their records carry, not by when they arrived; 0 for a window older than the ring.
+  uint64_t Lines(model::Severity severity, core::TimeNs start) const;
   // Hands window `start`'s points of the service's log series to `models`.
   void CloseWindow(std::string_view service, core::TimeNs start, uint64_t min_requests,
                    SeriesModels* models);
@@ -94,7 +98,9 @@ class ServiceLogTemplates {
   core::TimeNs window_ns_;
   absl::flat_hash_map<uint32_t, std::unique_ptr<Template>> templates_;
   core::TimeNs service_first_seen_ns_ = INT64_MAX;
-  Ring totals_;  // every line of the service per window, and its ERROR and FATAL lines
+  Ring totals_;       // every line of the service per window, and its ERROR and FATAL lines
+  Ring warn_lines_;   // its WARN lines per window (count)
+  Ring error_lines_;  // its ERROR lines per window (count)
   bool share_modelled_ = false;  // a window has had enough lines to model the error share
   SeriesModels::Slot share_model_;
 };
