@@ -72,13 +72,19 @@ double CountEvidence::Probability(const CountWindow& w, bool up) const {
   return up ? std::max(w.expected, f) : std::min(w.expected, f);
 }
 
+double CountEvidence::TailOf(const CountWindow& w, double trials, double events,
+                             double mean) const {
+  const double phi = dispersion();
+  if (w.kind == CountWindow::Kind::kPoisson) {
+    return Clean(PoissonTail(mean / phi, events / phi, w.up));
+  }
+  return Clean(BinomialTail(trials / phi, events / phi, mean / trials, w.up));
+}
+
 double CountEvidence::Tail(const CountWindow& w) const {
   if (!(w.trials > 0)) return 1;
-  const double phi = dispersion();
-  const bool poisson = w.kind == CountWindow::Kind::kPoisson;
   auto tail = [&](double trials, double events, double mean) {
-    if (poisson) return Clean(PoissonTail(mean / phi, events / phi, w.up));
-    return Clean(BinomialTail(trials / phi, events / phi, mean / trials, w.up));
+    return TailOf(w, trials, events, mean);
   };
   // The window and the previous ones: trials, events, the expected events, and the weight the
   // longer memory gives each.
@@ -172,7 +178,12 @@ void CountEvidence::Push(const CountWindow& w) {
   long_.mean_up *= keep;
   long_.mean_down *= keep;
   const double up = Probability(w, true), down = Probability(w, false);
-  if (w.trials > 0 && std::isfinite(w.events + up + down)) {
+  // A window unusual by itself stays out: the memory gathers an excess too small to be heard
+  // window by window, and a burst already heard (an outage's errors) would otherwise be heard
+  // again with every later window's single event, minutes after it ended.
+  const bool heard_alone =
+      w.trials > 0 && TailOf(w, w.trials, w.events, w.trials * (w.up ? up : down)) < kHeardAlone;
+  if (w.trials > 0 && !heard_alone && std::isfinite(w.events + up + down)) {
     long_.trials += w.trials;
     long_.events += w.events;
     long_.mean_up += w.trials * up;

@@ -19,7 +19,10 @@
 //    weight: how multi-window burn-rate alerts see a slow, steady excess) are all tested
 //    (Bonferroni: three times the smallest tail), so three windows of a moderate excess count as
 //    much as one window of a large one, a low-volume series whose every window is only a little
-//    off is still heard within minutes, and a single-window blip is diluted;
+//    off is still heard within minutes, and a single-window blip is diluted; a window unusual by
+//    itself (its own tail under kHeardAlone) stays out of the longer memory, which gathers what
+//    is too small to be heard window by window: an outage's windows, heard at once, would
+//    otherwise make every single error of the next minutes look like more of it;
 //  - a sparse series (its long-run frequency under one event per window) rising is tested against
 //    that frequency alone (a detector's level soon follows a lasting excess of single events and
 //    would hide it); if its counts come in clusters the model cannot see (calls: one request fans
@@ -58,6 +61,7 @@ class CountEvidence {
   static constexpr size_t kWindows = 3;
   static constexpr double kLongHalfLife = 6;        // windows
   static constexpr double kExceedanceShare = 0.05;  // requests above a p95, by definition
+  static constexpr double kHeardAlone = 1e-3;       // a window's own tail that is news by itself
 
   // The tail probability of `w` (and of the last kWindows windows, `w` included) under what the
   // series has shown so far; 1 when there is nothing to say (no trials, a deviation of zero).
@@ -66,7 +70,8 @@ class CountEvidence {
   bool Sparse(const CountWindow& w) const;
   // Learns `w` as a normal window: the long-run frequency and the dispersion.
   void Learn(const CountWindow& w);
-  // Remembers `w` as the latest window (every window, normal or not).
+  // Remembers `w` as the latest window (every window, normal or not); in the longer memory only
+  // a window whose own tail is at least kHeardAlone.
   void Push(const CountWindow& w);
 
   // State in a binary format (part of a model's checkpoint entry).
@@ -82,6 +87,9 @@ class CountEvidence {
   double Probability(const CountWindow& w, bool up) const;
   // Whether the long-run frequency expects under one event in `w`'s trials.
   bool UnderOneEvent(const CountWindow& w) const;
+  // The tail of `events` in `trials` with `mean` expected, in `w`'s kind and direction, the counts
+  // scaled by the dispersion.
+  double TailOf(const CountWindow& w, double trials, double events, double mean) const;
 
   double seen_trials_ = 0;
   double seen_events_ = 0;

@@ -133,6 +133,27 @@ TEST(CountEvidenceTest, ASteadySmallExcessAtLowVolumeIsHeardWithinMinutes) {
   EXPECT_LT(tails[11], 1e-6);  // the event threshold (0.999999) within two minutes
 }
 
+// A sparse series (an error in a thousand calls, a few calls a window) after an outage that
+// failed most of its calls for minutes: the outage was heard window by window; a single error a
+// few windows after it ended is a single error, not more of the outage.
+TEST(CountEvidenceTest, ABurstHeardAloneDoesNotMakeALaterSingleEventNews) {
+  CountEvidence c;
+  for (int i = 0; i < 20000; ++i) {
+    const CountWindow w = Errors(3, i % 400 == 0 ? 1 : 0, 0.001);
+    c.Learn(w);
+    c.Push(w);
+  }
+  for (int i = 0; i < 30; ++i) {
+    const CountWindow outage = Errors(3, 2, 0.001);
+    if (i > 0) EXPECT_LT(c.Tail(outage), 1e-6) << i;  // an event from its second window
+    c.Push(outage);
+  }
+  for (int i = 0; i < 6; ++i) c.Push(Errors(3, 0, 0.001));
+  // One error in 3 calls with one in 1,000 usual: unusual (about 0.01 with the windows before),
+  // but not an event (the open score is 1 - 1e-6).
+  EXPECT_GT(c.Tail(Errors(3, 1, 0.001)), 1e-4);
+}
+
 TEST(CountEvidenceTest, OverDispersedCountsAreJudgedByTheirOwnSpread) {
   // Counts that come in bursts (a trace fans out into 10 calls): mean 100, variance about 10x.
   std::mt19937_64 rng(5);
