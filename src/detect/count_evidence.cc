@@ -181,8 +181,10 @@ void CountEvidence::Push(const CountWindow& w) {
   // A window unusual by itself stays out: the memory gathers an excess too small to be heard
   // window by window, and a burst already heard (an outage's errors) would otherwise be heard
   // again with every later window's single event, minutes after it ended.
-  const bool heard_alone =
-      w.trials > 0 && TailOf(w, w.trials, w.events, w.trials * (w.up ? up : down)) < kHeardAlone;
+  // (A count on the expected side of its mean is not: the tail is only taken beyond it.)
+  const double mean = w.trials * (w.up ? up : down);
+  const bool heard_alone = w.trials > 0 && (w.up ? w.events > mean : w.events < mean) &&
+                           TailOf(w, w.trials, w.events, mean) < kHeardAlone;
   if (w.trials > 0 && !heard_alone && std::isfinite(w.events + up + down)) {
     long_.trials += w.trials;
     long_.events += w.events;
