@@ -83,9 +83,6 @@ double CountEvidence::TailOf(const CountWindow& w, double trials, double events,
 
 double CountEvidence::Tail(const CountWindow& w) const {
   if (!(w.trials > 0)) return 1;
-  auto tail = [&](double trials, double events, double mean) {
-    return TailOf(w, trials, events, mean);
-  };
   // The window and the previous ones: trials, events, the expected events, and the weight the
   // longer memory gives each.
   struct Window {
@@ -126,16 +123,16 @@ double CountEvidence::Tail(const CountWindow& w) const {
     events += windows[i].events;
     mean += windows[i].mean;
   }
-  const double one = sparse ? 1 : tail(w.trials, w.events, mean_one);
+  const double one = sparse ? 1 : TailOf(w, w.trials, w.events, mean_one);
   const bool several_taken = n > 1;
-  const double several = several_taken ? tail(trials, events, mean) : 1;
+  const double several = several_taken ? TailOf(w, trials, events, mean) : 1;
   const double lw = left_out.long_weight;
   const double long_trials = long_.trials * keep + w.trials - lw * left_out.trials;
   const bool long_taken = long_.trials > 0 && long_trials > 0;
   const double long_tail =
       long_taken
-          ? tail(long_trials, long_.events * keep + w.events - lw * left_out.events,
-                 (w.up ? long_.mean_up : long_.mean_down) * keep + mean_one - lw * left_out.mean)
+          ? TailOf(w, long_trials, long_.events * keep + w.events - lw * left_out.events,
+                   (w.up ? long_.mean_up : long_.mean_down) * keep + mean_one - lw * left_out.mean)
           : 1;
   // Bonferroni over the tails taken.
   const double tails = (sparse ? 0.0 : 1.0) + (several_taken ? 1 : 0) + (long_taken ? 1 : 0);

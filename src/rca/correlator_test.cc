@@ -9,6 +9,13 @@
 namespace augur::rca {
 namespace {
 
+// `event` clears at `end`, and the correlator hears of it.
+void Clear(Correlator& c, detect::AnomalyEvent& event, core::TimeNs end) {
+  event.open = false;
+  event.end_ns = end;
+  c.OnEvent(event);
+}
+
 // Incidents listed at once (most tests feed events seconds apart).
 CorrelatorConfig AtOnce() {
   CorrelatorConfig config;
@@ -26,9 +33,7 @@ TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
   EXPECT_TRUE(c.Advance(kNoon + 30 * kSec).empty());
   EXPECT_EQ(c.open_count(), 0u);
   EXPECT_TRUE(c.Incidents().empty());
-  blip.open = false;
-  blip.end_ns = kNoon + 40 * kSec;
-  c.OnEvent(blip);
+  Clear(c, blip, kNoon + 40 * kSec);
   c.Advance(kNoon + 40 * kSec + CorrelatorConfig{}.grace_ns);
   EXPECT_TRUE(c.Incidents().empty());
 
@@ -48,9 +53,7 @@ TEST(CorrelatorTest, AnIncidentIsListedOnceASymptomHasLasted) {
   auto burst = ServiceEvent(3, "payment", "error_ratio", restart + 10 * kSec);
   c.OnEvent(burst);
   c.Advance(restart + 20 * kSec);
-  burst.open = false;
-  burst.end_ns = restart + 30 * kSec;
-  c.OnEvent(burst);
+  Clear(c, burst, restart + 30 * kSec);
   c.Advance(restart + 30 * kSec + CorrelatorConfig{}.grace_ns);
   ASSERT_EQ(c.Incidents().size(), 2u);
   EXPECT_EQ(c.Incidents()[1]->candidates[0].service, "payment");  // closed, after the open one
@@ -65,9 +68,7 @@ TEST(CorrelatorTest, ASymptomHighOnceIsABlipHoweverLongItStaysOpen) {
   once.last_high_ns = kNoon;
   c.OnEvent(once);
   EXPECT_TRUE(c.Advance(kNoon + 150 * kSec).empty());
-  once.open = false;
-  once.end_ns = kNoon + 180 * kSec;
-  c.OnEvent(once);
+  Clear(c, once, kNoon + 180 * kSec);
   c.Advance(kNoon + 190 * kSec);
   EXPECT_TRUE(c.Incidents().empty());
   EXPECT_EQ(c.open_count(), 0u);
@@ -89,9 +90,7 @@ TEST(CorrelatorTest, AClearedBlipTakesInNoLaterSymptom) {
   auto blip = ServiceEvent(1, "checkout", "p95_latency_ms", kNoon);
   c.OnEvent(blip);
   c.Advance(kNoon + 20 * kSec);
-  blip.open = false;
-  blip.end_ns = kNoon + 30 * kSec;
-  c.OnEvent(blip);
+  Clear(c, blip, kNoon + 30 * kSec);
   c.Advance(kNoon + 40 * kSec);
   EXPECT_EQ(c.open_count(), 0u);
   const core::TimeNs fault = kNoon + 150 * kSec;
@@ -111,9 +110,7 @@ TEST(CorrelatorTest, ABriefLateSymptomDoesNotExtendTheGrace) {
   auto outage = ServiceEvent(1, "cart", "error_ratio", kNoon);
   c.OnEvent(outage);
   ASSERT_EQ(c.Advance(kNoon + 90 * kSec).size(), 1u);
-  outage.open = false;
-  outage.end_ns = kNoon + 120 * kSec;
-  c.OnEvent(outage);
+  Clear(c, outage, kNoon + 120 * kSec);
   // 4.5 minutes later, 40 seconds of errors next to it: they join, and hold it while open.
   const core::TimeNs late = outage.end_ns + 270 * kSec;
   auto brief = ServiceEvent(2, "checkout", "error_ratio", late);
@@ -121,9 +118,7 @@ TEST(CorrelatorTest, ABriefLateSymptomDoesNotExtendTheGrace) {
   c.Advance(late + 30 * kSec);
   EXPECT_EQ(c.open_count(), 1u);
   EXPECT_EQ(c.Incidents()[0]->events.size(), 2u);
-  brief.open = false;
-  brief.end_ns = late + 40 * kSec;
-  c.OnEvent(brief);
+  Clear(c, brief, late + 40 * kSec);
   c.Advance(late + 40 * kSec);
   EXPECT_EQ(c.open_count(), 0u) << "the grace after the outage has passed";
   // A slowdown of its neighbour 3 minutes after that is an incident of its own.
@@ -142,9 +137,7 @@ TEST(CorrelatorTest, ABriefLateSymptomDoesNotExtendTheGrace) {
   auto lasting = ServiceEvent(4, "checkout", "error_ratio", kNoon + 100 * kSec);
   d.OnEvent(lasting);
   d.Advance(kNoon + 200 * kSec);
-  lasting.open = false;
-  lasting.end_ns = kNoon + 200 * kSec;
-  d.OnEvent(lasting);
+  Clear(d, lasting, kNoon + 200 * kSec);
   d.Advance(outage.end_ns + CorrelatorConfig{}.grace_ns + kSec);
   EXPECT_EQ(d.open_count(), 1u);
   d.Advance(lasting.end_ns + CorrelatorConfig{}.grace_ns);
@@ -193,9 +186,7 @@ TEST(CorrelatorTest, ClosesAfterEveryEventClearedAndTheGrace) {
   c.OnEvent(e);
   auto ids = c.Advance(kNoon + kSec);
   ASSERT_EQ(ids.size(), 1u);
-  e.open = false;
-  e.end_ns = kNoon + 60 * kSec;
-  c.OnEvent(e);
+  Clear(c, e, kNoon + 60 * kSec);
   c.Advance(kNoon + 61 * kSec);
   EXPECT_EQ(c.open_count(), 1u);  // within the grace
   c.Advance(kNoon + 60 * kSec + CorrelatorConfig{}.grace_ns);
@@ -479,9 +470,7 @@ TEST(CorrelatorTest, AgreeingRuntimeMetricsHoldAnIncidentOpenOnlyWithoutSymptoms
   c.OnEvent(throttling);
   c.Advance(kNoon + 20 * 60 * kSec);
   ASSERT_EQ(c.open_count(), 1u) << "both still open after 20 minutes";
-  cpu.open = false;
-  cpu.end_ns = kNoon + 21 * 60 * kSec;
-  c.OnEvent(cpu);
+  Clear(c, cpu, kNoon + 21 * 60 * kSec);
   c.Advance(cpu.end_ns + grace - kSec);
   EXPECT_EQ(c.open_count(), 1u) << "the grace from the last agreement";
   c.Advance(cpu.end_ns + grace);
@@ -498,9 +487,7 @@ TEST(CorrelatorTest, AgreeingRuntimeMetricsHoldAnIncidentOpenOnlyWithoutSymptoms
   auto slow = ServiceEvent(3, "cart", "p95_latency_ms", later + 20 * kSec);
   d.OnEvent(slow);
   d.Advance(later + 3 * 60 * kSec);
-  slow.open = false;
-  slow.end_ns = later + 4 * 60 * kSec;
-  d.OnEvent(slow);
+  Clear(d, slow, later + 4 * 60 * kSec);
   d.Advance(slow.end_ns + grace);
   EXPECT_EQ(d.open_count(), 0u) << "the CPU and the throttling are still open";
   ASSERT_EQ(d.Incidents().size(), 1u);
