@@ -171,7 +171,12 @@ bool Overlaps(core::TimeNs start, core::TimeNs end, const store::IncidentQuery& 
 // The list form of a stored incident: its summary fields.
 json SummaryOf(json full) {
   full.erase("timeline");
-  if (full.contains("events") && full["events"].is_array()) full["events"] = full["events"].size();
+  if (full.contains("event_count")) {
+    full["events"] = std::move(full["event_count"]);
+    full.erase("event_count");
+  } else if (full.contains("events") && full["events"].is_array()) {
+    full["events"] = full["events"].size();
+  }
   return full;
 }
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <deque>
+#include <utility>
 
 #include <fmt/format.h>
+
+#include "absl/hash/hash.h"
 
 namespace augur::rca {
 namespace {
@@ -67,21 +70,71 @@ void Correlator::AddTimeline(Incident& incident, TimelineEntry entry) {
 }
 
 void Correlator::Merge(uint64_t into, uint64_t from) {
-  Incident& a = open_.at(into);
-  Incident& b = open_.at(from);
-  for (detect::AnomalyEvent& e : b.events) {
-    event_incident_[e.id] = into;
-    if (a.events.size() < config_.max_events_per_incident) a.events.push_back(std::move(e));
+  Open& a = open_.at(into);
+  Open& b = open_.at(from);
+  for (auto& [id, m] : b.members) {
+    event_incident_[id] = into;
+    m.roles = 0;
+    a.members.emplace(id, std::move(m));
   }
-  for (TimelineEntry& t : b.timeline) AddTimeline(a, std::move(t));
-  std::stable_sort(a.timeline.begin(), a.timeline.end(),
+  for (const detect::AnomalyEvent& e : b.incident.events) Offer(a, a.members.at(e.id), e);
+  a.places.merge(b.places);
+  a.symptom_places.merge(b.symptom_places);
+  a.symptoms |= b.symptoms;
+  a.open_symptoms += b.open_symptoms;
+  a.latest = std::max(a.latest, b.latest);
+  a.incident.event_count = a.members.size();
+  for (TimelineEntry& t : b.incident.timeline) AddTimeline(a.incident, std::move(t));
+  std::stable_sort(a.incident.timeline.begin(), a.incident.timeline.end(),
                    [](const auto& x, const auto& y) { return x.t < y.t; });
-  a.start_ns = std::min(a.start_ns, b.start_ns);
-  a.updated_ns = std::max(a.updated_ns, b.updated_ns);
-  a.confirmed |= b.confirmed;
+  a.incident.start_ns = std::min(a.incident.start_ns, b.incident.start_ns);
+  a.incident.updated_ns = std::max(a.incident.updated_ns, b.incident.updated_ns);
+  a.incident.confirmed |= b.incident.confirmed;
   open_.erase(from);
   dirty_.erase(from);
   dirty_.insert(into);
+}
+
+void Correlator::Release(Open& o, uint64_t id) {
+  auto m = o.members.find(id);
+  if (m == o.members.end() || --m->second.roles > 0) return;
+  auto at = o.kept_at.find(id);
+  if (at == o.kept_at.end()) return;
+  std::vector<detect::AnomalyEvent>& events = o.incident.events;
+  const size_t i = at->second;
+  o.kept_at.erase(at);
+  events.erase(events.begin() + static_cast<std::ptrdiff_t>(i));
+  for (size_t j = i; j < events.size(); ++j) o.kept_at[events[j].id] = j;
+}
+
+void Correlator::Offer(Open& o, Member& m, const detect::AnomalyEvent& event) {
+  std::vector<detect::AnomalyEvent>& events = o.incident.events;
+  auto at = o.kept_at.find(event.id);
+  const bool kept = at != o.kept_at.end();
+  if (kept) events[at->second] = event;
+  if (!kept && events.size() >= config_.max_events_kept) return;
+  auto held = [&](uint64_t id) -> const detect::AnomalyEvent& { return events[o.kept_at.at(id)]; };
+  std::vector<uint64_t> displaced;
+  // The strongest of its slot, and the earliest.
+  auto [slot, new_slot] = o.strongest.try_emplace(m.slot, event.id);
+  if (new_slot) {
+    ++m.roles;
+  } else if (slot->second != event.id && event.peak_score > held(slot->second).peak_score) {
+    displaced.push_back(std::exchange(slot->second, event.id));
+    ++m.roles;
+  }
+  auto [first, new_first] = o.earliest.try_emplace(m.slot, event.id);
+  if (new_first) {
+    ++m.roles;
+  } else if (first->second != event.id && event.start_ns < held(first->second).start_ns) {
+    displaced.push_back(std::exchange(first->second, event.id));
+    ++m.roles;
+  }
+  if (!kept && m.roles > 0) {
+    o.kept_at[event.id] = events.size();
+    events.push_back(event);
+  }
+  for (uint64_t id : displaced) Release(o, id);
 }
 
 bool IsSymptom(const detect::AnomalyEvent& event) {
@@ -117,7 +170,8 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   }
   std::vector<uint64_t> matches;
   std::vector<uint64_t> with_symptoms;  // of matches
-  for (const auto& [id, incident] : open_) {
+  for (const auto& [id, o] : open_) {
+    const Incident& incident = o.incident;
     if (event.start_ns > incident.updated_ns + config_.join_window_ns) continue;
     // Evidence that was there well before the incident began (a gauge that has been odd for an
     // hour) does not explain it.
@@ -128,21 +182,16 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     // does not draw others into it. An incident of agreeing runtime metrics alone takes in
     // symptoms that began with it, not ones that began minutes later (a busy service's brief
     // throttling explains no deploy's errors next door).
-    bool connected = false;
     const bool late_symptom =
         IsSymptom(event) && event.start_ns > incident.start_ns + config_.evidence_lead_ns;
-    bool symptoms = false;
-    for (const detect::AnomalyEvent& e : incident.events) {
-      if (!Symptom(e)) continue;
-      symptoms |= IsSymptom(e);
-      if (near.contains(NodeOf(e)) || near.contains(e.service) || sharing.contains(NodeOf(e)) ||
-          sharing.contains(e.service)) {
-        connected = true;
-      }
-    }
-    if (connected && (symptoms || !late_symptom)) {
+    auto touches = [&](const std::set<std::string>& places) {
+      return std::any_of(places.begin(), places.end(),
+                         [&](const std::string& p) { return o.symptom_places.contains(p); });
+    };
+    const bool connected = touches(near) || touches(sharing);
+    if (connected && (o.symptoms || !late_symptom)) {
       matches.push_back(id);
-      if (symptoms) with_symptoms.push_back(id);
+      if (o.symptoms) with_symptoms.push_back(id);
     }
   }
   // Evidence does not bridge an incident of agreeing runtime metrics alone to one with symptoms
@@ -151,13 +200,12 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
   if (matches.empty()) {
     if (event.muted || event.dismissed || !event.open) return 0;
     if (!Symptom(event) && !Corroborated(event)) return 0;
-    Incident incident;
-    incident.id = next_id_++;
+    const uint64_t id = next_id_++;
+    Incident& incident = open_[id].incident;
+    incident.id = id;
     incident.start_ns = event.start_ns;
     incident.updated_ns = event.start_ns;
     AddTimeline(incident, {event.start_ns, "opened", event.service, "incident opened"});
-    uint64_t id = incident.id;
-    open_.emplace(id, std::move(incident));
     return id;
   }
   for (size_t i = 1; i < matches.size(); ++i) Merge(matches[0], matches[i]);
@@ -181,28 +229,55 @@ void Correlator::OnEvent(const detect::AnomalyEvent& event) {
       }
       return;
     }
+    // A full incident follows no more events (they neither join nor wait).
+    if (open_.at(id).members.size() >= config_.max_events_per_incident) return;
     event_incident_[event.id] = id;
     waiting_.erase(event.id);
   }
-  Incident& incident = open_.at(id);
-  auto existing = std::find_if(incident.events.begin(), incident.events.end(),
-                               [&](const auto& e) { return e.id == event.id; });
-  const bool first_sight = existing == incident.events.end();
+  Open& o = open_.at(id);
+  Incident& incident = o.incident;
+  auto [member, first_sight] = o.members.try_emplace(event.id);
+  Member& m = member->second;
   // Still high, nothing else new: how long it has been high is all that changed (read when
   // confirming); the ranking stands.
-  if (!first_sight && existing->open && event.open && existing->peak_ns == event.peak_ns &&
-      existing->peak_score == event.peak_score) {
-    existing->last_high_ns = event.last_high_ns;
+  if (!first_sight && m.open && event.open && m.peak_ns == event.peak_ns &&
+      m.peak_score == event.peak_score) {
+    m.last_high_ns = event.last_high_ns;
+    if (auto at = o.kept_at.find(event.id); at != o.kept_at.end()) {
+      incident.events[at->second].last_high_ns = event.last_high_ns;
+    }
     if (Symptom(event)) incident.updated_ns = std::max(incident.updated_ns, event.last_high_ns);
     return;
   }
+  const bool was_open_symptom = !first_sight && m.open && m.symptom;
   if (first_sight) {
-    if (incident.events.size() < config_.max_events_per_incident) incident.events.push_back(event);
+    m.service = event.service;
+    m.node = NodeOf(event);
+    m.kind = RuntimeKindOf(event.series);
+    m.slot = absl::HashOf(m.node, EvidenceClass(event));
+    o.places.insert(m.node);
+    o.places.insert(m.service);
+    incident.event_count = o.members.size();
     AddTimeline(incident, {event.start_ns, "anomaly", event.service,
                            detect::ExplainEvent(event, event.peak_ns)});
-  } else {
-    *existing = event;
   }
+  m.start_ns = event.start_ns;
+  m.end_ns = event.end_ns;
+  m.last_high_ns = event.last_high_ns;
+  m.peak_ns = event.peak_ns;
+  m.peak_score = event.peak_score;
+  m.open = event.open;
+  m.symptom = IsSymptom(event);
+  m.error = IsErrorSignal(event);
+  o.open_symptoms += static_cast<size_t>(m.open && m.symptom);
+  o.open_symptoms -= static_cast<size_t>(was_open_symptom);
+  o.symptoms |= m.symptom;
+  if (Symptom(event)) {
+    o.symptom_places.insert(m.node);
+    o.symptom_places.insert(m.service);
+  }
+  o.latest = std::max(o.latest, EventTime(event));
+  Offer(o, m, event);
   if (!event.open) {
     AddTimeline(incident, {event.end_ns, "cleared", event.service,
                            fmt::format("{} of {} back to normal", event.series.signal,
@@ -272,14 +347,11 @@ void Correlator::OnChange(const ChangeEvent& change) {
   }
   changes_.push_back(change);
   if (changes_.size() > kMaxChanges) changes_.erase(changes_.begin());
-  for (auto& [id, incident] : open_) {
-    for (const detect::AnomalyEvent& e : incident.events) {
-      if (NodeOf(e) == change.service || e.service == change.service) {
-        AddTimeline(incident, {change.t, "change", change.service,
+  for (auto& [id, o] : open_) {
+    if (o.places.contains(change.service)) {
+      AddTimeline(o.incident, {change.t, "change", change.service,
                                fmt::format("{}: {}", change.kind, change.description)});
-        dirty_.insert(id);
-        break;
-      }
+      dirty_.insert(id);
     }
   }
 }
@@ -321,9 +393,10 @@ void Correlator::OnPlacement(const model::Placement& placement) {
   }
 }
 
-void Correlator::Rank(Incident& incident) {
-  incident.candidates =
-      ranker_.Rank(incident.events, edges_, changes_, incident.start_ns, &hosts_, &cpu_peak_);
+void Correlator::Rank(Open& o) {
+  Incident& incident = o.incident;
+  incident.candidates = ranker_.Rank(incident.events, edges_, changes_, incident.start_ns, &hosts_,
+                                     &cpu_peak_, o.latest);
 
   // Impacted services: user-facing entry points (called by "user") first, then by first anomaly.
   std::set<std::string> entry_points;
@@ -332,11 +405,11 @@ void Correlator::Rank(Incident& incident) {
   }
   std::map<std::string, core::TimeNs> first;
   bool entry_errors = false;
-  for (const detect::AnomalyEvent& e : incident.events) {
-    if (e.service.empty()) continue;
-    auto [it, inserted] = first.try_emplace(e.service, e.start_ns);
-    if (!inserted) it->second = std::min(it->second, e.start_ns);
-    entry_errors |= entry_points.contains(e.service) && IsErrorSignal(e);
+  for (const auto& [id, m] : o.members) {
+    if (m.service.empty()) continue;
+    auto [it, inserted] = first.try_emplace(m.service, m.start_ns);
+    if (!inserted) it->second = std::min(it->second, m.start_ns);
+    entry_errors |= entry_points.contains(m.service) && m.error;
   }
   incident.impacted.clear();
   for (const auto& [s, t] : first) incident.impacted.push_back(s);
@@ -356,13 +429,11 @@ core::TimeNs EventTime(const detect::AnomalyEvent& event) {
   return event.open ? std::max(event.start_ns, event.peak_ns) : event.end_ns;
 }
 
-bool Correlator::ChangedAtASymptom(const Incident& incident, core::TimeNs now) const {
+bool Correlator::ChangedAtASymptom(const Open& o, core::TimeNs now) const {
   for (auto c = changes_.rbegin(); c != changes_.rend(); ++c) {
     if (c->t > now) continue;
-    if (c->t < incident.start_ns - config_.evidence_lead_ns) break;
-    for (const detect::AnomalyEvent& e : incident.events) {
-      if (Symptom(e) && (NodeOf(e) == c->service || e.service == c->service)) return true;
-    }
+    if (c->t < o.incident.start_ns - config_.evidence_lead_ns) break;
+    if (o.symptom_places.contains(c->service)) return true;
   }
   return false;
 }
@@ -370,7 +441,13 @@ bool Correlator::ChangedAtASymptom(const Incident& incident, core::TimeNs now) c
 void Correlator::CloseIdle(core::TimeNs now) {
   now_ = std::max(now_, now);
   for (auto it = open_.begin(); it != open_.end();) {
-    Incident& incident = it->second;
+    Open& o = it->second;
+    Incident& incident = o.incident;
+    // A symptom still open keeps a confirmed incident open (whatever else it holds).
+    if (incident.confirmed && o.open_symptoms > 0) {
+      ++it;
+      continue;
+    }
     bool all_cleared = true;
     bool lasted = false;  // a symptom has lasted confirm_after
     core::TimeNs last_end = incident.start_ns;
@@ -383,12 +460,12 @@ void Correlator::CloseIdle(core::TimeNs now) {
     std::map<std::string_view, std::set<RuntimeKind>> agreeing;
     std::map<std::string_view, std::set<RuntimeKind>> agreed_long;  // each high runtime_confirm
     bool symptoms = false;
-    for (const detect::AnomalyEvent& e : incident.events) {
-      if (!Symptom(e)) continue;  // evidence does not hold an incident open
+    for (const auto& [id, e] : o.members) {
+      if (!Symptom(id, e)) continue;  // evidence does not hold an incident open
       const core::TimeNs until = e.open ? now : e.end_ns;
-      if (!IsSymptom(e)) {
+      if (!e.symptom) {
         if (e.open) {
-          agreeing[e.service].insert(RuntimeKindOf(e.series));
+          agreeing[e.service].insert(e.kind);
         } else {
           last_end = std::max(last_end, until);
           lasting_end = std::max(lasting_end, until);
@@ -400,13 +477,13 @@ void Correlator::CloseIdle(core::TimeNs now) {
       }
       // How long it was high: a sparse series' one high window stays open for close_after.
       const core::TimeNs high_until = e.last_high_ns > 0 ? e.last_high_ns : until;
-      if (IsSymptom(e)) {
+      if (e.symptom) {
         if (high_until - e.start_ns >= config_.confirm_after_ns) {
           lasted = true;
           lasting_end = std::max(lasting_end, until);
         }
       } else if (high_until - e.start_ns >= config_.runtime_confirm_after_ns) {
-        agreed_long[e.service].insert(RuntimeKindOf(e.series));
+        agreed_long[e.service].insert(e.kind);
       }
     }
     for (const auto& [service, kinds] : agreed_long) {
@@ -418,7 +495,7 @@ void Correlator::CloseIdle(core::TimeNs now) {
         last_end = lasting_end = now;
       }
     }
-    if (!incident.confirmed && (lasted || ChangedAtASymptom(incident, now))) {
+    if (!incident.confirmed && (lasted || ChangedAtASymptom(o, now))) {
       incident.confirmed = true;
       dirty_.insert(incident.id);
     }
@@ -431,18 +508,23 @@ void Correlator::CloseIdle(core::TimeNs now) {
       ++it;
       continue;
     }
-    for (const detect::AnomalyEvent& e : incident.events) {
-      event_incident_.erase(e.id);
-      corroborated_.erase(e.id);
+    for (const auto& [id, e] : o.members) {
+      event_incident_.erase(id);
+      corroborated_.erase(id);
     }
     dirty_.erase(incident.id);
     if (incident.confirmed) {
-      Rank(incident);
+      Rank(o);
       incident.end_ns = last_end;
       AddTimeline(incident, {last_end, "closed", "", "all anomalies cleared"});
       closed_since_.push_back(incident.id);
+      closed_events_ += incident.events.size();
       closed_.push_back(std::move(incident));
-      if (closed_.size() > config_.max_closed_kept) closed_.erase(closed_.begin());
+      while (closed_.size() > 1 && (closed_.size() > config_.max_closed_kept ||
+                                    closed_events_ > config_.max_closed_events)) {
+        closed_events_ -= closed_.front().events.size();
+        closed_.pop_front();
+      }
     }  // else a blip, gone before it was confirmed: dropped
     it = open_.erase(it);
   }
@@ -459,7 +541,7 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
   closed_since_.clear();
   for (uint64_t id : dirty_) {
     auto it = open_.find(id);
-    if (it == open_.end() || !it->second.confirmed) continue;
+    if (it == open_.end() || !it->second.incident.confirmed) continue;
     Rank(it->second);
     changed.push_back(id);
   }
@@ -469,7 +551,7 @@ std::vector<uint64_t> Correlator::Advance(core::TimeNs now) {
 
 const Incident* Correlator::Find(uint64_t id) const {
   auto it = open_.find(id);
-  if (it != open_.end()) return &it->second;
+  if (it != open_.end()) return &it->second.incident;
   for (const Incident& i : closed_) {
     if (i.id == id) return &i;
   }
@@ -478,8 +560,8 @@ const Incident* Correlator::Find(uint64_t id) const {
 
 std::vector<const Incident*> Correlator::Incidents() const {
   std::vector<const Incident*> out;
-  for (const auto& [id, incident] : open_) {
-    if (incident.confirmed) out.push_back(&incident);
+  for (const auto& [id, o] : open_) {
+    if (o.incident.confirmed) out.push_back(&o.incident);
   }
   for (auto it = closed_.rbegin(); it != closed_.rend(); ++it) out.push_back(&*it);
   return out;
@@ -487,7 +569,7 @@ std::vector<const Incident*> Correlator::Incidents() const {
 
 size_t Correlator::open_count() const {
   return std::count_if(open_.begin(), open_.end(),
-                       [](const auto& entry) { return entry.second.confirmed; });
+                       [](const auto& entry) { return entry.second.incident.confirmed; });
 }
 
 }  // namespace augur::rca

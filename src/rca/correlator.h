@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -47,9 +48,21 @@ struct CorrelatorConfig {
   // ... and list it once that many kinds have each been high this long (CPU throttling for a
   // moment on a busy service, with a GC pause, is no incident).
   core::TimeNs runtime_confirm_after_ns = 2 * core::kNsPerMinute;
-  size_t max_events_per_incident = 500;
+  // An incident follows at most this many anomaly events (a database outage at midday touches
+  // hundreds of services, each with several operations, calls and log templates); later ones do
+  // not join it.
+  size_t max_events_per_incident = 50'000;
+  // Of them it keeps in full, for the ranking and the API, the strongest event of each kind of
+  // signal of each node (its slot: source, signal, direction, severity, server or client
+  // operation, call from users, rise of arrivals; EvidenceClass) and the earliest: what the ranker
+  // reads, whichever of a slot's events came first. The others are counted
+  // (Incident::event_count). At most this many are kept.
+  size_t max_events_kept = 20'000;
   size_t max_timeline = 500;
-  size_t max_closed_kept = 1000;  // closed incidents kept in memory (the store keeps all)
+  // Closed incidents kept in memory (the store keeps all): at most this many, holding at most
+  // max_closed_events kept events together.
+  size_t max_closed_kept = 1000;
+  size_t max_closed_events = 100'000;
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;  // changes before an incident
   RankerConfig ranker;
 };
@@ -103,18 +116,54 @@ class Correlator {
   void set_next_id(uint64_t id) { next_id_ = std::max(next_id_, id); }
 
  private:
-  // Whether a deploy or restart of a service with a symptom in `incident` happened from shortly
+  // What the correlator knows of each event an open incident follows, kept in full or not: enough
+  // to group, confirm and close it.
+  struct Member {
+    std::string service;
+    core::TimeNs start_ns = 0;
+    core::TimeNs end_ns = 0;
+    core::TimeNs last_high_ns = 0;
+    core::TimeNs peak_ns = 0;
+    double peak_score = 0;
+    bool open = true;
+    bool symptom = false;  // IsSymptom, at its latest state
+    bool error = false;    // an error ratio, errors that originate in it, or error logs
+    RuntimeKind kind = RuntimeKind::kNone;
+    uint64_t slot = 0;  // its kind of signal at its node (CorrelatorConfig::max_events_kept)
+    std::string node;
+    int roles = 0;  // 0 to 2: the strongest of its slot, the earliest of its slot
+  };
+  struct Open {
+    Incident incident;
+    absl::flat_hash_map<uint64_t, Member> members;      // by event id
+    absl::flat_hash_map<uint64_t, size_t> kept_at;      // event id -> index in incident.events
+    absl::flat_hash_map<uint64_t, uint64_t> strongest;  // slot -> event id
+    absl::flat_hash_map<uint64_t, uint64_t> earliest;   // slot -> event id
+    std::set<std::string> places;                       // nodes and services of its members
+    std::set<std::string> symptom_places;  // ... of the members that have been symptoms (Symptom)
+    bool symptoms = false;                 // a member has been a symptom (IsSymptom)
+    size_t open_symptoms = 0;              // members that are symptoms (IsSymptom) and open
+    core::TimeNs latest = INT64_MIN;       // the latest EventTime of a member
+  };
+  // Whether a deploy or restart of a service with a symptom in `o` happened from shortly
   // before it up to `now`: a short burst of errors as a service restarts is an incident at once.
-  bool ChangedAtASymptom(const Incident& incident, core::TimeNs now) const;
-  struct Open;
+  bool ChangedAtASymptom(const Open& o, core::TimeNs now) const;
   uint64_t IncidentFor(const detect::AnomalyEvent& event);
   void Merge(uint64_t into, uint64_t from);
+  // Takes the event's latest state into `o`'s member `m`: updates it where kept, and keeps it when
+  // it is the strongest or the earliest of its slot (releasing the one it displaces).
+  void Offer(Open& o, Member& m, const detect::AnomalyEvent& event);
+  // `id` gives up one of its roles; dropped from the kept events when it holds none.
+  void Release(Open& o, uint64_t id);
   // Services within max_hops of `service` (itself included).
   std::set<std::string> Neighbourhood(const std::string& service) const;
-  void Rank(Incident& incident);
+  void Rank(Open& o);
   // Symptoms, and runtime evidence that opened an incident as one (Corroborated).
   bool Symptom(const detect::AnomalyEvent& event) const {
     return IsSymptom(event) || corroborated_.contains(event.id);
+  }
+  bool Symptom(uint64_t id, const Member& m) const {
+    return m.symptom || corroborated_.contains(id);
   }
   // Whether the event, an open rise of a runtime metric, and the service's waiting ones are of
   // runtime_kinds_to_open kinds: then all of them count as symptoms from here on.
@@ -127,8 +176,9 @@ class Correlator {
   Ranker ranker_;
   std::vector<GraphEdge> edges_;
   std::map<std::string, std::set<std::string>> adjacency_;  // undirected
-  std::map<uint64_t, Incident> open_;
-  std::vector<Incident> closed_;                            // oldest first
+  std::map<uint64_t, Open> open_;
+  std::deque<Incident> closed_;                             // oldest first
+  size_t closed_events_ = 0;                                // kept events of closed_
   absl::flat_hash_map<uint64_t, uint64_t> event_incident_;  // event id -> incident id
   // Evidence no incident took yet, by event id (latest state), for evidence_lead_ns.
   std::map<uint64_t, detect::AnomalyEvent> waiting_;

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
 
 #include "rca/rca_test_util.h"
 
@@ -520,6 +523,160 @@ TEST(CorrelatorTest, RuntimeMetricsAloneTakeInNoSymptomThatBeganMinutesLater) {
   d.Advance(kNoon + 5 * 60 * kSec);
   ASSERT_EQ(d.open_count(), 1u);
   EXPECT_EQ(d.Incidents()[0]->events.size(), 3u);
+}
+
+// A database outage at midday: hundreds of callers, each with errors and latency on several
+// operations and log templates, and the calls into the database, whose events come last. The
+// incident takes every event, keeps in full only what the ranker reads, and ranks as the ranker
+// does on all of them: the database first.
+TEST(CorrelatorTest, AHugeIncidentKeepsWhatTheRankingReadsWhateverCameFirst) {
+  constexpr int kCallers = 300;
+  std::vector<GraphEdge> graph = {{"user", "frontend", "virtual_node"}};
+  for (int i = 0; i < kCallers; ++i) {
+    const std::string caller = fmt::format("svc-{}", i);
+    graph.push_back({"frontend", caller, ""});
+    graph.push_back({caller, "postgresql", "database"});
+  }
+  std::vector<detect::AnomalyEvent> all;
+  uint64_t id = 1;
+  // Scores vary, so that which event of a kind is the strongest matters.
+  auto score = [&] { return 1 - std::pow(10.0, -2.0 - static_cast<double>(id * 7 % 9)); };
+  for (int i = 0; i < kCallers; ++i) {
+    const std::string caller = fmt::format("svc-{}", i);
+    const core::TimeNs t = kNoon + (i % 60) * kSec;
+    for (const char* signal : {"error_ratio", "p95_latency_ms"}) {
+      all.push_back(ServiceEvent(id, caller, signal, t, score()));
+      ++id;
+      for (int op = 0; op < 8; ++op) {
+        auto e = ServiceEvent(id, caller, signal, t + op * kSec, score());
+        ++id;
+        e.series =
+            detect::SeriesRef{"span_metrics",
+                              {{"service_name", caller},
+                               {"span_kind", op % 2 == 0 ? "SPAN_KIND_SERVER" : "SPAN_KIND_CLIENT"},
+                               {"span_name", fmt::format("op-{}", op)}},
+                              signal};
+        all.push_back(std::move(e));
+      }
+    }
+    for (int k = 0; k < 6; ++k) {
+      auto e = ServiceEvent(id, caller, "rate", t + 5 * kSec, score());
+      ++id;
+      e.series = detect::SeriesRef{
+          "logs",
+          {{"service_name", caller}, {"severity", "ERROR"}, {"template", fmt::format("t{}", k)}},
+          "rate"};
+      all.push_back(std::move(e));
+    }
+  }
+  for (int i = 0; i < kCallers; ++i) {
+    for (const char* signal : {"error_ratio", "p95_latency_ms"}) {
+      all.push_back(
+          EdgeEvent(id, fmt::format("svc-{}", i), "postgresql", signal, kNoon + 30 * kSec));
+      all.back().peak_score = score();
+      ++id;
+    }
+  }
+
+  Correlator c(AtOnce());
+  c.UpdateGraph(graph);
+  for (const auto& e : all) c.OnEvent(e);
+  c.Advance(kNoon + 2 * 60 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  const Incident& incident = *c.Incidents()[0];
+  EXPECT_EQ(incident.event_count, all.size());
+  // Of each caller's 7 kinds (error ratio and latency of the service, of its SERVER and of its
+  // CLIENT operations; error logs) and the database's 2 (calls' error ratio and latency), the
+  // strongest and the earliest.
+  EXPECT_LE(incident.events.size(), 2u * (7 * kCallers + 2));
+  ASSERT_FALSE(incident.candidates.empty());
+  EXPECT_EQ(incident.candidates[0].service, "postgresql");
+  EXPECT_EQ(incident.impacted.size(), static_cast<size_t>(kCallers) + 1);
+
+  const Placements none;
+  core::TimeNs latest = kNoon;
+  for (const auto& e : all) latest = std::max(latest, EventTime(e));
+  const std::vector<Candidate> direct =
+      Ranker().Rank(all, graph, {}, incident.start_ns, &none, nullptr, latest);
+  ASSERT_EQ(direct.size(), incident.candidates.size());
+  for (size_t i = 0; i < direct.size(); ++i) {
+    EXPECT_EQ(incident.candidates[i].service, direct[i].service) << i;
+    EXPECT_DOUBLE_EQ(incident.candidates[i].score, direct[i].score) << i;
+    EXPECT_EQ(incident.candidates[i].evidence, direct[i].evidence) << i;
+  }
+
+  // Every event it took holds it open, kept in full or not: it closes once all have cleared.
+  for (auto e : all) {
+    if (e.id % 2 == 1) Clear(c, e, kNoon + 3 * 60 * kSec);
+  }
+  c.Advance(kNoon + 3 * 60 * kSec + CorrelatorConfig{}.grace_ns + kSec);
+  EXPECT_EQ(c.open_count(), 1u);
+  for (auto e : all) {
+    if (e.id % 2 == 0) Clear(c, e, kNoon + 4 * 60 * kSec);
+  }
+  c.Advance(kNoon + 4 * 60 * kSec + CorrelatorConfig{}.grace_ns + kSec);
+  EXPECT_EQ(c.open_count(), 0u);
+  ASSERT_EQ(c.Incidents().size(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->candidates[0].service, "postgresql");
+}
+
+// Of one kind of signal of a service, a stronger event displaces the strongest kept, an earlier
+// one the earliest.
+TEST(CorrelatorTest, AStrongerEventOfTheSameKindTakesTheKeptPlace) {
+  Correlator c(AtOnce());
+  c.UpdateGraph(ShopGraph());
+  c.OnEvent(ServiceEvent(1, "payment", "error_ratio", kNoon, 0.999));
+  auto op = [&](uint64_t id, const char* name, core::TimeNs t, double score) {
+    auto e = ServiceEvent(id, "payment", "p95_latency_ms", t, score);
+    e.series = detect::SeriesRef{
+        "span_metrics",
+        {{"service_name", "payment"}, {"span_kind", "SPAN_KIND_SERVER"}, {"span_name", name}},
+        "p95_latency_ms"};
+    return e;
+  };
+  c.OnEvent(op(2, "charge", kNoon + 10 * kSec, 0.999));
+  c.OnEvent(op(3, "refund", kNoon + 20 * kSec, 0.99999));
+  c.OnEvent(op(4, "verify", kNoon + 30 * kSec, 0.9999));
+  auto ids = [&] {
+    std::vector<uint64_t> out;
+    for (const auto& e : c.Incidents()[0]->events) out.push_back(e.id);
+    return out;
+  };
+  c.Advance(kNoon + 40 * kSec);
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{1, 2, 3}));  // 4 is neither
+  EXPECT_EQ(c.Incidents()[0]->event_count, 4u);
+  // The weaker one's peak rises above the kept one's.
+  auto rising = op(4, "verify", kNoon + 30 * kSec, 0.999999);
+  rising.peak_ns = kNoon + 45 * kSec;
+  c.OnEvent(rising);
+  // An event of the kind that began before the others.
+  c.OnEvent(op(5, "settle", kNoon - 30 * kSec, 0.99));
+  c.Advance(kNoon + 50 * kSec);
+  EXPECT_EQ(ids(), (std::vector<uint64_t>{1, 4, 5}));  // 1: payment's strongest error ratio
+  EXPECT_EQ(c.Incidents()[0]->event_count, 5u);
+  EXPECT_EQ(c.Incidents()[0]->start_ns, kNoon - 30 * kSec);
+}
+
+// An incident follows at most max_events_per_incident events: later ones do not join.
+TEST(CorrelatorTest, AFullIncidentTakesNoMoreEvents) {
+  CorrelatorConfig config = AtOnce();
+  config.max_events_per_incident = 2;
+  Correlator c(config);
+  c.UpdateGraph(ShopGraph());
+  auto payment = ServiceEvent(1, "payment", "error_ratio", kNoon);
+  auto checkout = ServiceEvent(2, "checkout", "error_ratio", kNoon);
+  c.OnEvent(payment);
+  c.OnEvent(checkout);
+  c.OnEvent(ServiceEvent(3, "frontend", "error_ratio", kNoon + 10 * kSec));
+  c.Advance(kNoon + 20 * kSec);
+  ASSERT_EQ(c.open_count(), 1u);
+  EXPECT_EQ(c.Incidents()[0]->event_count, 2u);
+  EXPECT_EQ(c.Incidents()[0]->impacted, (std::vector<std::string>{"checkout", "payment"}));
+  // Frontend's errors, still open, do not hold it.
+  Clear(c, payment, kNoon + 30 * kSec);
+  Clear(c, checkout, kNoon + 30 * kSec);
+  c.Advance(kNoon + 30 * kSec + CorrelatorConfig{}.grace_ns);
+  EXPECT_EQ(c.open_count(), 0u);
 }
 
 }  // namespace

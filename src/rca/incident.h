@@ -50,7 +50,11 @@ struct Incident {
   std::vector<std::string> impacted;
   std::vector<Candidate> candidates;  // best first
   std::vector<TimelineEntry> timeline;
-  std::vector<detect::AnomalyEvent> events;  // latest state of each member event
+  // The latest state of its member events kept in full (CorrelatorConfig::max_events_kept: the
+  // strongest and the earliest of each kind of signal of each service), and how many
+  // events it took in all.
+  std::vector<detect::AnomalyEvent> events;
+  size_t event_count = 0;
   // Until a symptom has lasted CorrelatorConfig::confirm_after_ns the incident is pending: it
   // gathers events but is not listed, and dropped if it closes so.
   bool confirmed = false;

@@ -1,5 +1,6 @@
 #include "rca/incident_json.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace augur::rca {
@@ -32,7 +33,7 @@ json IncidentSummaryJson(const Incident& incident, core::TimeNs now) {
       {"root_cause",
        incident.candidates.empty() ? json(nullptr) : json(incident.candidates[0].service)},
       {"candidates", std::move(candidates)},
-      {"events", incident.events.size()},
+      {"events", std::max(incident.event_count, incident.events.size())},
   };
 }
 
@@ -59,6 +60,8 @@ json IncidentToJson(const Incident& incident, core::TimeNs now) {
                           {"explanation", detect::ExplainEvent(e, now)}});
   }
   j["timeline"] = std::move(timeline);
+  // The events kept in full (the strongest of each kind of signal of each service), of all it took.
+  j["event_count"] = j["events"];
   j["events"] = std::move(events);
   return j;
 }

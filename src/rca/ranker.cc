@@ -159,6 +159,14 @@ double OwnEvidenceWeight(const detect::AnomalyEvent& event, bool at_entry_point)
   return series.family == "logs" ? 0.7 : 0.5;
 }
 
+std::string EvidenceClass(const detect::AnomalyEvent& event) {
+  const detect::SeriesRef& s = event.series;
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}{}{}{}", s.family, s.signal, s.Label("severity"),
+                     s.Label("span_kind") == "SPAN_KIND_SERVER" ? 'S' : '-',
+                     s.Label("client") == "user" ? 'U' : '-',
+                     event.observed > event.expected ? '+' : '-', IsArrivalRise(event) ? 'A' : '-');
+}
+
 std::string NodeOf(const detect::AnomalyEvent& event) {
   if (event.series.family == "service_graph") return std::string(event.series.Label("server"));
   return event.service;
@@ -168,7 +176,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
                                     const std::vector<GraphEdge>& edges,
                                     const std::vector<ChangeEvent>& changes,
                                     core::TimeNs incident_start, const Placements* hosts,
-                                    const CpuPeakLookup* cpu_peak) const {
+                                    const CpuPeakLookup* cpu_peak,
+                                    core::TimeNs incident_latest) const {
   // Load: nodes that serve clearly more requests than usual, and entry points whose rise came from
   // outside (users). What load explains counts for less at the busier nodes; everything downstream
   // of an entry point that users flood is explained by the flood (errors and logs too).
@@ -194,6 +203,11 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
   // Where load came in from outside: users' calls into a node rose, or an entry point got busier
   // without another such node above it to pass the load on (users may call services that the
   // flooded entry point calls too: their rise is the entry point's doing).
+  // A rise that began well into the incident is a consequence (users retrying, a consumer's
+  // backlog once an outage is over), not a cause from outside.
+  auto in_time = [&](const detect::AnomalyEvent& e) {
+    return e.start_ns <= incident_start + config_.outside_lead_ns;
+  };
   std::set<std::string> busier;
   std::set<std::string> user_calls;    // users' calls into it rose
   std::set<std::string> entry_busier;  // an entry point with more requests
@@ -201,6 +215,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     if (!IsArrivalRise(e)) continue;
     const std::string node = NodeOf(e);
     busier.insert(node);
+    if (!in_time(e)) continue;
     if (IsOutsideLoad(e, false)) user_calls.insert(node);
     if (IsOutsideLoad(e, entry_points.contains(node))) entry_busier.insert(node);
   }
@@ -223,15 +238,19 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     if (name.empty() || name == "user") continue;
     Node& n = nodes[name];
     const bool entry = outside.contains(name);  // its own rise of requests came from outside
+    const bool from_outside = IsOutsideLoad(e, entry) && in_time(e);
     double s = Surprise(e.peak_score);
-    if (!IsOutsideLoad(e, entry) &&
+    if (!from_outside &&
         (downstream.contains(name) || (busier.contains(name) && ExplainedByLoad(e)))) {
       s *= kBusierWeight;
     }
-    if (IsOutsideLoad(e, entry) && (n.flood == nullptr || e.peak_score > n.flood->peak_score)) {
+    if (from_outside && (n.flood == nullptr || e.peak_score > n.flood->peak_score)) {
       n.flood = &e;
     }
-    if (const double weight = OwnEvidenceWeight(e, entry); weight > 0) {
+    // A late rise of arrivals is a symptom like any other.
+    const double weight =
+        from_outside || !IsOutsideLoad(e, entry) ? OwnEvidenceWeight(e, entry) : 0;
+    if (weight > 0) {
       if (weight * s > n.own) {
         n.own = weight * s;
         n.strongest_own = &e;
@@ -262,7 +281,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     }
   }
   if (nodes.empty()) return {};
-  core::TimeNs latest = incident_start;  // the incident's latest event
+  core::TimeNs latest = std::max(incident_start, incident_latest);  // its latest event
   for (const detect::AnomalyEvent& e : events) {
     latest = std::max(latest, e.open ? std::max(e.start_ns, e.peak_ns) : e.end_ns);
   }

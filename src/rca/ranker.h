@@ -41,6 +41,10 @@ struct RankerConfig {
   size_t max_candidates = 10;
   core::TimeNs first_scale_ns = 2 * core::kNsPerMinute;  // how fast "started later" stops counting
   core::TimeNs change_lookback_ns = 15 * core::kNsPerMinute;
+  // A rise of requests from outside (IsOutsideLoad) is a cause, a change from outside, only when
+  // it began at most this long after the incident's start; later, it follows from the incident
+  // (users retrying, a messaging consumer working off its backlog once an outage is over).
+  core::TimeNs outside_lead_ns = 2 * core::kNsPerMinute;
   // A starved node's neighbour counts as burning CPU when its CPU use scored at least this at
   // least neighbour_min_points times in the incident or this long before it, or stayed above its
   // usual range for two minutes (the pipeline's CpuPeakLookup, CpuSignal::kNeighbourUse; one noisy
@@ -103,11 +107,20 @@ class Ranker {
                               const std::vector<GraphEdge>& edges,
                               const std::vector<ChangeEvent>& changes, core::TimeNs incident_start,
                               const Placements* hosts = nullptr,
-                              const CpuPeakLookup* cpu_peak = nullptr) const;
+                              const CpuPeakLookup* cpu_peak = nullptr,
+                              core::TimeNs incident_latest = INT64_MIN) const;
 
  private:
   RankerConfig config_;
 };
+
+// What the ranker tells apart in an event of a node besides its strength (peak score) and its
+// start: its source, signal, direction, severity, whether it is a SERVER operation, a call from
+// users, a clear rise of arrivals. Of the events of one node and class, the ranker reads the
+// strongest and the earliest: given only those (and `incident_latest`, the latest time of all of
+// them), Rank gives the same candidates (unless the class's strongest event that began in time
+// for a change from outside, RankerConfig::outside_lead_ns, is neither).
+std::string EvidenceClass(const detect::AnomalyEvent& event);
 
 // The node (service or peer) an event speaks about: the service of a service, span-metric or log
 // series; the callee of a service-graph edge series.

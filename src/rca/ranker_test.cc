@@ -279,6 +279,33 @@ TEST(RankerTest, AFloodFromOutsideIsNamedAtTheEntryPoint) {
   EXPECT_EQ(candidates[0].service, "payment");
 }
 
+// Ten minutes into a database outage, users' requests into frontend rise (retries, or a backlog
+// worked off as the database comes back): a consequence, not a cause from outside, and nothing
+// below frontend counts for less because of it.
+TEST(RankerTest, MoreRequestsFromOutsideLateInTheIncidentAreNoCause) {
+  auto late = EdgeEvent(1, "user", "frontend", "rate", kNoon + 10 * 60 * kSec);
+  late.observed = 300;
+  late.expected = 100;
+  std::vector<detect::AnomalyEvent> events = {
+      EdgeEvent(2, "payment", "postgresql", "error_ratio", kNoon),
+      ServiceEvent(3, "payment", "error_ratio", kNoon + 10 * kSec),
+      ServiceEvent(4, "checkout", "error_ratio", kNoon + 10 * kSec),
+      ServiceEvent(5, "frontend", "error_ratio", kNoon + 20 * kSec),
+      late,
+  };
+  auto candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "postgresql") << Joined(candidates[0]);
+  for (const Candidate& c : candidates) {
+    EXPECT_EQ(Joined(c).find("from outside"), std::string::npos) << c.service;
+  }
+  // The same rise at the incident's start is one.
+  events.back().start_ns = kNoon;
+  candidates = Ranker().Rank(events, ShopGraph(), {}, kNoon);
+  ASSERT_FALSE(candidates.empty());
+  EXPECT_EQ(candidates[0].service, "frontend") << Joined(candidates[0]);
+}
+
 // Users call cart directly too, but the surge came in at frontend: cart gets busier through
 // checkout, which is no load from outside, even at an entry point.
 TEST(RankerTest, AnEntryPointFedByTheFloodedOneIsNoChangeFromOutside) {
