@@ -185,8 +185,11 @@ uint64_t Correlator::IncidentFor(const detect::AnomalyEvent& event) {
     const bool late_symptom =
         IsSymptom(event) && event.start_ns > incident.start_ns + config_.evidence_lead_ns;
     auto touches = [&](const std::set<std::string>& places) {
-      return std::any_of(places.begin(), places.end(),
-                         [&](const std::string& p) { return o.symptom_places.contains(p); });
+      const bool fewer = o.symptom_places.size() < places.size();
+      const std::set<std::string>& walk = fewer ? o.symptom_places : places;
+      const std::set<std::string>& look = fewer ? places : o.symptom_places;
+      return std::any_of(walk.begin(), walk.end(),
+                         [&](const std::string& p) { return look.contains(p); });
     };
     const bool connected = touches(near) || touches(sharing);
     if (connected && (o.symptoms || !late_symptom)) {
