@@ -56,6 +56,9 @@ TEST_F(IncidentEngineTest, EventsBecomeARankedIncidentThatIsStoredAndOutlivesARe
     ASSERT_TRUE(full.has_value());
     std::string evidence = (*full)["candidates"][0]["evidence"].dump();
     EXPECT_NE(evidence.find("version 1 -> 2"), std::string::npos) << evidence;
+    EXPECT_EQ(list[0]["events"], 3);  // how many it took
+    EXPECT_EQ((*full)["event_count"], 3);
+    EXPECT_EQ((*full)["events"].size(), 3u);  // and the ones it keeps in full
 
     // Everything clears; after the grace the incident closes.
     for (uint64_t e : {1, 2, 3}) {
@@ -83,6 +86,8 @@ TEST_F(IncidentEngineTest, EventsBecomeARankedIncidentThatIsStoredAndOutlivesARe
   std::vector<nlohmann::json> list = again.List({});
   ASSERT_EQ(list.size(), 1u);
   EXPECT_FALSE(list[0].contains("timeline"));  // the list form
+  EXPECT_FALSE(list[0].contains("event_count"));
+  EXPECT_EQ(list[0]["events"], 3);
   now_ += 600 * kSec;
   again.OnEvent(rca::ServiceEvent(9, "cart", "p95_latency_ms", now_ - 60 * kSec));
   again.Pass(true);
