@@ -174,7 +174,7 @@ json SummaryOf(json full) {
   if (full.contains("event_count")) {
     full["events"] = std::move(full["event_count"]);
     full.erase("event_count");
-  } else if (full.contains("events") && full["events"].is_array()) {
+  } else if (full.contains("events") && full["events"].is_array()) {  // stored before event_count
     full["events"] = full["events"].size();
   }
   return full;

@@ -1,6 +1,5 @@
 #include "rca/incident_json.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace augur::rca {
@@ -33,7 +32,7 @@ json IncidentSummaryJson(const Incident& incident, core::TimeNs now) {
       {"root_cause",
        incident.candidates.empty() ? json(nullptr) : json(incident.candidates[0].service)},
       {"candidates", std::move(candidates)},
-      {"events", std::max(incident.event_count, incident.events.size())},
+      {"events", incident.event_count},
   };
 }
 
@@ -60,8 +59,8 @@ json IncidentToJson(const Incident& incident, core::TimeNs now) {
                           {"explanation", detect::ExplainEvent(e, now)}});
   }
   j["timeline"] = std::move(timeline);
-  // The events kept in full (the strongest of each kind of signal of each service), of all it took.
-  j["event_count"] = j["events"];
+  // The summary's count of all events it took stays as event_count; events lists the kept ones.
+  j["event_count"] = incident.event_count;
   j["events"] = std::move(events);
   return j;
 }

@@ -238,7 +238,8 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
     if (name.empty() || name == "user") continue;
     Node& n = nodes[name];
     const bool entry = outside.contains(name);  // its own rise of requests came from outside
-    const bool from_outside = IsOutsideLoad(e, entry) && in_time(e);
+    const bool outside_load = IsOutsideLoad(e, entry);
+    const bool from_outside = outside_load && in_time(e);
     double s = Surprise(e.peak_score);
     if (!from_outside &&
         (downstream.contains(name) || (busier.contains(name) && ExplainedByLoad(e)))) {
@@ -248,8 +249,7 @@ std::vector<Candidate> Ranker::Rank(const std::vector<detect::AnomalyEvent>& eve
       n.flood = &e;
     }
     // A late rise of arrivals is a symptom like any other.
-    const double weight =
-        from_outside || !IsOutsideLoad(e, entry) ? OwnEvidenceWeight(e, entry) : 0;
+    const double weight = outside_load && !from_outside ? 0 : OwnEvidenceWeight(e, entry);
     if (weight > 0) {
       if (weight * s > n.own) {
         n.own = weight * s;
